@@ -1,0 +1,1 @@
+"""Real dependencies as local processes: PostgreSQL+pgvector, Redis, Envoy, the services."""
