@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 Context = grpc.aio.ServicerContext[Any, Any]
 Behavior = Callable[[Any, Context], Awaitable[Any]]
+Handler = grpc.RpcMethodHandler[Any, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,7 @@ def check_access(rule: MethodRule, identity: Identity) -> None:
         raise PermissionDenied("user role required")
 
 
-class ObsaiServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
+class ObsaiServerInterceptor(grpc.aio.ServerInterceptor[Any, Any]):
     def __init__(
         self,
         service: str,
@@ -89,9 +90,9 @@ class ObsaiServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any]]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any]:
+    ) -> Handler:
         handler = await continuation(handler_call_details)
         rule = rule_for_method(handler_call_details.method)
         if handler is None or rule is None or handler.unary_unary is None:

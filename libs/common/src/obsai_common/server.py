@@ -28,6 +28,8 @@ from obsai_common.telemetry import build_tracer, start_metrics_endpoint
 
 log = logging.getLogger(__name__)
 
+Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+
 
 @dataclass(frozen=True, slots=True)
 class Servicer:
@@ -44,7 +46,7 @@ class ServiceApp:
 
     servicers: Sequence[Servicer]
     authenticator: Authenticator | None = None
-    extra_interceptors: Sequence[grpc.aio.ServerInterceptor[Any, Any]] = field(default_factory=tuple)
+    extra_interceptors: Sequence[Interceptor] = field(default_factory=tuple)
 
 
 class AppFactory(Protocol):
