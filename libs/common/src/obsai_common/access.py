@@ -14,6 +14,7 @@ from functools import cache
 
 from google.api import annotations_pb2, http_pb2
 from google.protobuf.descriptor import FileDescriptor, MethodDescriptor
+
 from obsai.v1 import (
     auth_pb2,
     catalog_pb2,
@@ -51,6 +52,10 @@ class HttpRoute:
     verb: str
     pattern: re.Pattern[str]
     rule: MethodRule
+
+    @property
+    def service(self) -> str:
+        return self.rule.method.split("/")[1]
 
 
 def _rule(method: MethodDescriptor) -> MethodRule:

@@ -13,7 +13,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import grpc
 from opentelemetry import trace
@@ -33,9 +33,10 @@ from obsai_common.telemetry import observe_rpc
 
 log = logging.getLogger(__name__)
 
-Context = grpc.aio.ServicerContext[Any, Any]
-Behavior = Callable[[Any, Context], Awaitable[Any]]
-Handler = grpc.RpcMethodHandler[Any, Any]
+# grpc-stubs makes these generic for type checkers only, hence the string aliases.
+Context: TypeAlias = "grpc.aio.ServicerContext[Any, Any]"
+Behavior: TypeAlias = "Callable[[Any, Context], Awaitable[Any]]"
+Handler: TypeAlias = "grpc.RpcMethodHandler[Any, Any]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +76,7 @@ def check_access(rule: MethodRule, identity: Identity) -> None:
         raise PermissionDenied("user role required")
 
 
-class ObsaiServerInterceptor(grpc.aio.ServerInterceptor[Any, Any]):
+class ObsaiServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-arg]
     def __init__(
         self,
         service: str,

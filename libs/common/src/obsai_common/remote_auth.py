@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import grpc
-from obsai.v1 import auth_pb2, auth_pb2_grpc
 
+from obsai.v1 import auth_pb2, auth_pb2_grpc
 from obsai_common.errors import from_rpc_error
 from obsai_common.identity import InternalTokenSigner
 from obsai_common.interceptor import AuthResult, RateLimitStatus

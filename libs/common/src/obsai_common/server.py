@@ -13,7 +13,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeAlias
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -28,7 +28,7 @@ from obsai_common.telemetry import build_tracer, start_metrics_endpoint
 
 log = logging.getLogger(__name__)
 
-Interceptor = grpc.aio.ServerInterceptor[Any, Any]
+Interceptor: TypeAlias = "grpc.aio.ServerInterceptor[Any, Any]"
 
 
 @dataclass(frozen=True, slots=True)
