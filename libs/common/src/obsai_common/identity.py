@@ -49,8 +49,8 @@ class InternalTokenSigner:
     """Signs and verifies identity tokens with the internal HMAC secret."""
 
     def __init__(self, secret: str, ttl_seconds: int = 120) -> None:
-        if len(secret) < 16:
-            raise ValueError("the internal secret must be at least 16 characters")
+        if len(secret) < 32:
+            raise ValueError("the internal secret must be at least 32 characters")
         self._secret = secret
         self._ttl = ttl_seconds
 
