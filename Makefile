@@ -24,7 +24,7 @@ check-protos: ## fail when generated code is stale; lint the protos
 lint: check-protos ## ruff, formatting and mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check --quiet .
-	@.venv/bin/mypy -p obsai_common -p obsai_auth -p obsai_catalog -p obsai_discovery -p obsai_query -p obsai_gateway -p obsai_devstack
+	@.venv/bin/mypy -p obsai_common -p obsai_auth -p obsai_catalog -p obsai_discovery -p obsai_query -p obsai_gateway -p obsai_devstack -p obsai_demo
 
 test: install lint ## every check and every test, against real PostgreSQL, Redis, Envoy, Prometheus
 	@.venv/bin/pytest -q

@@ -21,8 +21,16 @@ def _ready(admin_port: int) -> bool:
 
 
 class EnvoyGateway:
-    def __init__(self, work_dir: Path, upstreams: dict[str, str], *, port: int = 0) -> None:
+    def __init__(
+        self,
+        work_dir: Path,
+        upstreams: dict[str, str],
+        *,
+        port: int = 0,
+        log_path: Path | None = None,
+    ) -> None:
         self.work_dir = work_dir
+        self.log_path = log_path or work_dir / "envoy.log"
         self.port = port or free_port()
         self.admin_port = free_port()
         self.settings = GatewaySettings(
@@ -57,7 +65,7 @@ class EnvoyGateway:
                 "--base-id",
                 str(self.admin_port),
             ],
-            self.work_dir / "envoy.log",
+            self.log_path,
         )
         self._process.wait_until(lambda: _ready(self.admin_port), timeout, "ready")
         return self

@@ -46,8 +46,11 @@ def _own(path: Path, user: str | None) -> None:
 class EmbeddedPostgres:
     """One PostgreSQL server. `durable=False` trades crash safety for test speed."""
 
-    def __init__(self, data_dir: Path, *, port: int = 0, durable: bool = True) -> None:
+    def __init__(
+        self, data_dir: Path, *, port: int = 0, durable: bool = True, log_path: Path | None = None
+    ) -> None:
         self.data_dir = data_dir
+        self.log_path = log_path or data_dir.parent / "postgres.log"
         self.port = port or free_port()
         self._durable = durable
         self._user = _run_as()
@@ -70,7 +73,7 @@ class EmbeddedPostgres:
         self._process = ManagedProcess(
             "postgres",
             [str(_BIN / "postgres"), "-D", str(self.data_dir), *options],
-            self.data_dir.parent / "postgres.log",
+            self.log_path,
             user=self._user,
             stop_signal=signal.SIGINT,  # "fast" shutdown: roll back and exit
         )

@@ -9,8 +9,9 @@ from obsai_devstack.processes import ManagedProcess, free_port, port_open
 
 
 class RedisServer:
-    def __init__(self, work_dir: Path, *, port: int = 0) -> None:
+    def __init__(self, work_dir: Path, *, port: int = 0, log_path: Path | None = None) -> None:
         self.work_dir = work_dir
+        self.log_path = log_path or work_dir / "redis.log"
         self.port = port or free_port()
         self._process: ManagedProcess | None = None
 
@@ -40,7 +41,7 @@ class RedisServer:
                 "--protected-mode",
                 "yes",
             ],
-            self.work_dir / "redis.log",
+            self.log_path,
         )
         self._process.wait_until(lambda: port_open("127.0.0.1", self.port), timeout, "listening")
         return self

@@ -55,6 +55,10 @@ class ServiceProcess:
         assert self._process is not None
         self._process.wait_until(lambda: _serving(self.address), timeout, "SERVING")
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.running
+
     def log_tail(self, lines: int = 40) -> str:
         return self._process.log_tail(lines) if self._process else ""
 

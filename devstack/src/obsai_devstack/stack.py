@@ -14,6 +14,8 @@ from pathlib import Path
 
 import redis
 
+from obsai_demo.prometheus import ScrapeTarget
+from obsai_devstack.demo_world import DemoWorld
 from obsai_devstack.envoy import EnvoyGateway
 from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
@@ -25,7 +27,11 @@ class StackOptions:
     work_dir: Path
     database_url: str | None = None
     redis_url: str | None = None
-    prometheus_url: str = "http://127.0.0.1:9"  # nothing listens: Prometheus "down"
+    # Your Prometheus/Mimir; None with demo_world=False means "down" (port 9).
+    prometheus_url: str | None = None
+    demo_world: bool = False
+    # Keep the demo world's TSDB here across runs (history is backfilled once).
+    demo_data_dir: Path | None = None
     gateway_port: int = 0
     service_ports: Mapping[str, int] = field(default_factory=dict)
     services: tuple[str, ...] = SERVICES
@@ -53,6 +59,8 @@ class Stack:
         self.gateway: EnvoyGateway | None = None
         self.database_url = ""
         self.redis_url = ""
+        self.prometheus_url = options.prometheus_url or "http://127.0.0.1:9"
+        self.demo: DemoWorld | None = None
         self._stops: list[Callable[[], None]] = []
 
     @property
@@ -64,7 +72,7 @@ class Stack:
         env = {
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
-            "PROMETHEUS_URL": self.options.prometheus_url,
+            "PROMETHEUS_URL": self.prometheus_url,
             "OBSAI_INTERNAL_SECRET": self.internal_secret,
             "LOG_LEVEL": "INFO",
             **{f"{n.upper()}_ADDR": s.address for n, s in self.services.items()},
@@ -74,6 +82,9 @@ class Stack:
     def start(self) -> Stack:
         try:
             self._start_dependencies()
+            self._plan_services()
+            if self.options.demo_world:
+                self._start_demo_world()
             self._start_services()
             self._start_gateway()
         except BaseException:
@@ -86,22 +97,42 @@ class Stack:
         if self.options.database_url:
             self.database_url = self.options.database_url
         else:
-            postgres = EmbeddedPostgres(work / "pgdata", durable=self.options.durable).start()
+            postgres = EmbeddedPostgres(
+                work / "pgdata",
+                durable=self.options.durable,
+                log_path=work / "logs" / "postgres.log",
+            ).start()
             self._stops.append(postgres.stop)
             self.database_url = postgres.url
         if self.options.redis_url and _redis_reachable(self.options.redis_url):
             self.redis_url = self.options.redis_url
         else:
-            redis_server = RedisServer(work / "redis").start()
+            redis_server = RedisServer(work / "redis", log_path=work / "logs" / "redis.log").start()
             self._stops.append(redis_server.stop)
             self.redis_url = redis_server.url
 
-    def _start_services(self) -> None:
+    def _plan_services(self) -> None:
         ports = self.options.service_ports
         self.services = {
             name: ServiceProcess(name, self.options.work_dir / "logs", port=ports.get(name, 0))
             for name in self.options.services
         }
+
+    def _start_demo_world(self) -> None:
+        # The services' own metrics are scraped too: ObsAI can answer about itself.
+        targets = [
+            ScrapeTarget(f"obsai-{name}", f"127.0.0.1:{service.metrics_port}")
+            for name, service in self.services.items()
+        ]
+        self.demo = DemoWorld(
+            data_dir=self.options.demo_data_dir,
+            extra_targets=targets,
+            log_dir=self.options.work_dir / "logs",
+        ).start()
+        self._stops.append(self.demo.close)
+        self.prometheus_url = self.demo.prometheus_url
+
+    def _start_services(self) -> None:
         env = self.env()
         for service in self.services.values():
             service.start(env)
@@ -112,9 +143,16 @@ class Stack:
     def _start_gateway(self) -> None:
         upstreams = {name: service.address for name, service in self.services.items()}
         self.gateway = EnvoyGateway(
-            self.options.work_dir / "envoy", upstreams, port=self.options.gateway_port
+            self.options.work_dir / "envoy",
+            upstreams,
+            port=self.options.gateway_port,
+            log_path=self.options.work_dir / "logs" / "envoy.log",
         ).start()
         self._stops.append(self.gateway.stop)
+
+    def exited(self) -> str | None:
+        """The name of a service that died, if any."""
+        return next((n for n, s in self.services.items() if not s.running), None)
 
     def stop(self) -> None:
         while self._stops:
