@@ -61,6 +61,8 @@ class Stack:
         self.redis_url = ""
         self.prometheus_url = options.prometheus_url or "http://127.0.0.1:9"
         self.demo: DemoWorld | None = None
+        self.postgres: EmbeddedPostgres | None = None
+        self.redis_server: RedisServer | None = None
         self._stops: list[Callable[[], None]] = []
 
     @property
@@ -107,9 +109,10 @@ class Stack:
         if self.options.redis_url and _redis_reachable(self.options.redis_url):
             self.redis_url = self.options.redis_url
         else:
-            redis_server = RedisServer(work / "redis", log_path=work / "logs" / "redis.log").start()
-            self._stops.append(redis_server.stop)
-            self.redis_url = redis_server.url
+            self.redis_server = RedisServer(work / "redis", log_path=work / "logs" / "redis.log")
+            self.redis_server.start()
+            self._stops.append(self.redis_server.stop)
+            self.redis_url = self.redis_server.url
 
     def _plan_services(self) -> None:
         ports = self.options.service_ports
