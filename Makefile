@@ -3,7 +3,7 @@
 PY := .venv/bin/python
 SHELL := /bin/bash
 
-.PHONY: help install run test lint protos check-protos unit integration e2e eval bench clean
+.PHONY: help install run test lint protos check-protos unit eval bench deploy-check clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ eval: install ## accuracy on the dev set (see docs/EVALUATION.md)
 
 bench: install ## benchmarks (see docs/PERFORMANCE.md)
 	@$(PY) -m obsai_devstack bench
+
+deploy-check: ## offline checks of compose, k8s manifests and Dockerfiles
+	@scripts/check-deploy.sh
 
 clean: ## remove local state (.obsai/) and caches
 	rm -rf .obsai .pytest_cache .mypy_cache .ruff_cache

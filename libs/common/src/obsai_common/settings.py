@@ -13,7 +13,9 @@ DEV_INTERNAL_SECRET = "obsai-dev-internal-secret-change-me"
 
 
 class CommonSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(
+        env_prefix="", extra="ignore", frozen=True, env_ignore_empty=True
+    )
 
     service_name: str = "obsai"
     grpc_host: str = "127.0.0.1"
