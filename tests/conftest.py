@@ -6,6 +6,7 @@ tests get isolation through fresh databases and flushed Redis, not mocks.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import asyncpg
 import pytest
+from redis.asyncio import Redis
+
 from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
-from redis.asyncio import Redis
 
 # Settings objects read the environment: a developer's shell must not leak in.
 _ENV_PREFIXES = ("DATABASE_URL", "REDIS_URL", "PROMETHEUS_URL", "ANTHROPIC_", "OBSAI_", "JWT_")
@@ -47,26 +49,34 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServ
 async def database_url(postgres_server: EmbeddedPostgres) -> AsyncIterator[str]:
     """A fresh, empty database for one test."""
     name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_server.url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
+    await _admin(postgres_server.url, f'CREATE DATABASE "{name}"')
     yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
-    admin = await asyncpg.connect(postgres_server.url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    # A temporary cluster: a database left behind by a failed drop costs nothing.
+    with contextlib.suppress(asyncpg.PostgresError, OSError):
+        await _admin(postgres_server.url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _admin(url: str, statement: str, attempts: int = 3) -> None:
+    """Run one statement on a fresh connection, retrying a dropped connection."""
+    for attempt in range(attempts):
+        conn = await asyncpg.connect(url)
+        try:
+            await conn.execute(statement)
+            return
+        except asyncpg.exceptions.ConnectionDoesNotExistError:
+            if attempt == attempts - 1:
+                raise
+        finally:
+            await conn.close()
 
 
 @pytest.fixture
-async def redis_url(redis_server: RedisServer) -> AsyncIterator[str]:
+async def redis_url(redis_server: RedisServer) -> str:
     """The session Redis, flushed before each test."""
     client = Redis.from_url(redis_server.url)
     await client.flushall()
     await client.aclose()
-    yield redis_server.url
+    return redis_server.url
 
 
 @pytest.fixture(scope="session")

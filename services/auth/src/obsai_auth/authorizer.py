@@ -1,0 +1,189 @@
+"""The one authorization decision, shared by Envoy's Check and the gRPC paths.
+
+    credentials ─▶ identity ─▶ access rule (from the proto) ─▶ rate limit ─▶ Decision
+
+Credentials are a Bearer access token (JWT, tied to a live session), or an API
+key (``x-api-key: obs_ai_…``, ``Authorization: ApiKey obs_ai_…`` or ``Bearer
+obs_ai_…``). Every failure raises an `ObsaiError`: Unauthenticated,
+PermissionDenied, `RateLimitExceeded` (with the window for the 429 headers) or
+Unavailable. The rate-limit bucket is the identity (user id, or key id), so the
+gateway and direct gRPC count against the same window.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from obsai_auth.api_keys import KEY_PREFIX, KeyLookup, hash_key, is_well_formed
+from obsai_auth.rate_limit import RateLimiter, WindowState
+from obsai_auth.storage import RedisUnavailable
+from obsai_auth.tokens import AccessTokens, SessionStore
+from obsai_common.access import MethodRule, rule_for_method
+from obsai_common.errors import PermissionDenied, RateLimited, Unauthenticated
+from obsai_common.identity import Identity
+from obsai_common.interceptor import AuthResult, RateLimitStatus, check_access
+
+log = logging.getLogger(__name__)
+
+FailureMode = Literal["closed", "open"]
+
+
+class RejectionRecorder(Protocol):
+    async def record_rejection(self, user_id: str) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimits:
+    user: int = 100
+    admin: int = 1000
+    window_seconds: int = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    identity: Identity
+    # None only when Redis is down and the failure mode is "open".
+    rate_limit: RateLimitStatus | None
+
+
+class RateLimitExceeded(RateLimited):
+    def __init__(self, state: WindowState) -> None:
+        self.status = state.status()
+        self.retry_after = state.retry_after
+        super().__init__(
+            f"rate limit of {state.limit} requests exceeded; retry in {self.retry_after} s",
+            details={
+                "retry_after_seconds": str(self.retry_after),
+                "limit": str(self.status.limit),
+                "remaining": str(self.status.remaining),
+                "reset": str(self.status.reset),
+            },
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Bucket:
+    name: str
+    limit: int
+
+
+class Authorizer:
+    def __init__(
+        self,
+        *,
+        tokens: AccessTokens,
+        sessions: SessionStore,
+        keys: KeyLookup,
+        limiter: RateLimiter,
+        rejections: RejectionRecorder,
+        limits: RateLimits,
+        redis_failure_mode: FailureMode = "closed",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._tokens = tokens
+        self._sessions = sessions
+        self._keys = keys
+        self._limiter = limiter
+        self._rejections = rejections
+        self._limits = limits
+        self._fail_open = redis_failure_mode == "open"
+        self._clock = clock
+
+    async def decide(self, rule: MethodRule, authorization: str, api_key: str) -> Decision:
+        """Authenticate, authorize for `rule`, then count the request if the rule says so."""
+        identity, bucket = await self._authenticate(authorization, api_key)
+        check_access(rule, identity)
+        state = await self._count(bucket, counted=rule.rate_limited)
+        if state is not None and not state.allowed:
+            await self._rejections.record_rejection(identity.user_id)
+            log.info("rate limited", extra={"bucket": bucket.name, "limit": bucket.limit})
+            raise RateLimitExceeded(state)
+        return Decision(identity, state.status() if state else None)
+
+    async def _authenticate(self, authorization: str, api_key: str) -> tuple[Identity, _Bucket]:
+        authorization, api_key = authorization.strip(), api_key.strip()
+        if authorization and api_key:
+            raise Unauthenticated("send one credential: a Bearer token or an API key, not both")
+        if api_key:
+            return await self._from_key(api_key)
+        if not authorization:
+            raise Unauthenticated("authentication required: send a Bearer token or an API key")
+        scheme, _, value = authorization.partition(" ")
+        value = value.strip()
+        scheme = scheme.lower()
+        if scheme == "apikey" or (scheme == "bearer" and value.startswith(KEY_PREFIX)):
+            return await self._from_key(value)
+        if scheme == "bearer" and value:
+            return await self._from_token(value)
+        raise Unauthenticated("unsupported authorization: use 'Bearer <token>' or an API key")
+
+    async def _from_token(self, token: str) -> tuple[Identity, _Bucket]:
+        claims = self._tokens.verify(token)
+        try:
+            owner = await self._sessions.owner(claims.session_id)
+        except RedisUnavailable:
+            if not self._fail_open:
+                raise
+            owner = claims.user_id  # fail open: a valid signature, revocation unchecked
+        if owner != claims.user_id:
+            raise Unauthenticated("session revoked or expired; log in again")
+        identity = Identity(
+            user_id=claims.user_id,
+            username=claims.username,
+            roles=claims.roles,
+            session_id=claims.session_id,
+        )
+        limit = self._limits.admin if identity.is_admin else self._limits.user
+        return identity, _Bucket(f"user:{identity.user_id}", limit)
+
+    async def _from_key(self, key: str) -> tuple[Identity, _Bucket]:
+        if not is_well_formed(key):
+            raise Unauthenticated("invalid API key")
+        principal = await self._keys.resolve(hash_key(key))
+        if principal is None:
+            raise Unauthenticated("invalid API key")
+        if not principal.key.usable_at(datetime.fromtimestamp(self._clock(), UTC)):
+            raise Unauthenticated("API key revoked or expired")
+        # A key carries at most its owner's roles, as they are now.
+        roles = tuple(r for r in principal.key.roles if r in principal.owner_roles)
+        identity = Identity(
+            user_id=principal.key.owner_id,
+            username=principal.owner_username,
+            roles=roles,
+            api_key_id=principal.key.id,
+        )
+        return identity, _Bucket(f"key:{principal.key.id}", principal.key.rate_limit)
+
+    async def _count(self, bucket: _Bucket, *, counted: bool) -> WindowState | None:
+        window = self._limits.window_seconds
+        try:
+            if counted:
+                return await self._limiter.hit(bucket.name, bucket.limit, window)
+            return await self._limiter.peek(bucket.name, bucket.limit, window)
+        except RedisUnavailable:
+            if self._fail_open:
+                return None
+            raise
+
+
+class LocalAuthenticator:
+    """The auth service's own `Authenticator`: the same decision, no network hop."""
+
+    def __init__(self, authorizer: Authorizer) -> None:
+        self._authorizer = authorizer
+
+    async def authenticate(self, method: str, authorization: str, api_key: str) -> AuthResult:
+        decision = await self._authorizer.decide(rule_for(method), authorization, api_key)
+        return AuthResult(decision.identity, decision.rate_limit)
+
+
+def rule_for(method: str) -> MethodRule:
+    rule = rule_for_method(method)
+    if rule is None:
+        raise PermissionDenied("unknown method")
+    return rule
