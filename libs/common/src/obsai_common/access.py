@@ -52,6 +52,7 @@ class HttpRoute:
     verb: str
     pattern: re.Pattern[str]
     rule: MethodRule
+    has_body: bool
 
     @property
     def service(self) -> str:
@@ -64,7 +65,7 @@ def _rule(method: MethodDescriptor) -> MethodRule:
     if access == options_pb2.ACCESS_UNSPECIFIED:
         raise ValueError(f"{method.full_name} declares no obsai.v1.access option")
     return MethodRule(
-        method=f"/{method.containing_service.full_name}/{method.name}",
+        method=_path(method),
         access=Access(access),
         rate_limited=bool(options.Extensions[options_pb2.rate_limited]),  # type: ignore[index]
     )
@@ -72,6 +73,15 @@ def _rule(method: MethodDescriptor) -> MethodRule:
 
 def _methods() -> list[MethodDescriptor]:
     return [m for f in _FILES for s in f.services_by_name.values() for m in s.methods]
+
+
+def _path(method: MethodDescriptor) -> str:
+    return f"/{method.containing_service.full_name}/{method.name}"
+
+
+@cache
+def method_descriptors() -> dict[str, MethodDescriptor]:
+    return {_path(m): m for m in _methods()}
 
 
 @cache
@@ -99,11 +109,13 @@ def _template_to_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + "".join(parts) + "$")
 
 
-def _http_bindings(rule: http_pb2.HttpRule) -> list[tuple[str, str]]:
+def _http_bindings(rule: http_pb2.HttpRule) -> list[tuple[str, str, bool]]:
     bindings = []
     for verb in ("get", "put", "post", "delete", "patch"):
         if path := getattr(rule, verb):
-            bindings.append((verb.upper(), path))
+            if rule.body not in ("", "*"):
+                raise ValueError(f"body {rule.body!r}: only body '*' is supported")
+            bindings.append((verb.upper(), path, rule.body == "*"))
     for extra in rule.additional_bindings:
         bindings.extend(_http_bindings(extra))
     return bindings
@@ -114,8 +126,8 @@ def http_routes() -> tuple[HttpRoute, ...]:
     routes = []
     for method in _methods():
         http_rule = method.GetOptions().Extensions[annotations_pb2.http]
-        for verb, path in _http_bindings(http_rule):
-            routes.append(HttpRoute(verb, _template_to_regex(path), _rule(method)))
+        for verb, path, has_body in _http_bindings(http_rule):
+            routes.append(HttpRoute(verb, _template_to_regex(path), _rule(method), has_body))
     # Literal paths win over templates: '/metrics:search' before '/metrics/{name}'.
     routes.sort(key=lambda r: r.pattern.pattern.count("[^/]+") + r.pattern.pattern.count(".+"))
     return tuple(routes)

@@ -7,6 +7,8 @@ from the ``/package.Service/Method`` path):
 - a path no RPC declares → 404 in the uniform shape, so nothing reaches an
   upstream untranscoded (CORS preflights from allowed origins never get here:
   the cors filter answers them first);
+- a body that is not a valid JSON request of the RPC (unknown fields included,
+  which the transcoder would silently drop) → 400;
 - a public RPC → OK, and ``x-obsai-identity`` is removed so a client can never
   inject one;
 - otherwise the shared `Authorizer` decides; on success the request goes on with
@@ -33,9 +35,10 @@ from google.rpc import status_pb2
 
 from obsai_auth.authorizer import Authorizer, Decision, RateLimitExceeded
 from obsai_common.access import Access, MethodRule, rule_for_http, rule_for_method
-from obsai_common.errors import NotFound, ObsaiError, Unauthenticated
+from obsai_common.errors import InvalidArgument, NotFound, ObsaiError, Unauthenticated
 from obsai_common.identity import IDENTITY_METADATA, InternalTokenSigner
 from obsai_common.interceptor import RateLimitStatus
+from obsai_common.json_body import check_json_body
 from obsai_common.telemetry import observe_rpc
 
 log = logging.getLogger(__name__)
@@ -121,6 +124,10 @@ class AuthorizationServicer(external_auth_pb2_grpc.AuthorizationServicer):  # ty
         rule = _rule(method, http.path)
         if rule is None:
             return _denied(NotFound("no route matches this request")), "NOT_FOUND"
+        try:
+            check_json_body(rule.method, http.raw_body or http.body.encode())
+        except InvalidArgument as error:
+            return _denied(error), error.code
         if rule.access is Access.PUBLIC:
             return _ok_anonymous(), "OK"
         headers = http.headers

@@ -41,15 +41,10 @@ _LOCAL_REPLY_CODES = {
     503: "UNAVAILABLE",
     504: "UPSTREAM_TIMEOUT",
 }
-_HIDDEN_RESPONSE_HEADERS = [
-    "grpc-status",
-    "grpc-message",
-    "grpc-status-details-bin",
-    "grpc-encoding",
-    "grpc-accept-encoding",
-    "x-envoy-upstream-service-time",
-    "x-obsai-identity",
-]
+# Only what no filter needs: the transcoder must still see grpc-status (a
+# trailers-only error is recognised by it); error_shape.lua drops the grpc-*
+# headers after the transcoder has run.
+_HIDDEN_RESPONSE_HEADERS = ["x-envoy-upstream-service-time", IDENTITY_HEADER]
 
 
 def _typed(type_name: str, **fields: Any) -> dict[str, Any]:
@@ -112,8 +107,9 @@ def _cors_policy(settings: GatewaySettings) -> dict[str, Any]:
 
 
 def _public_routes(settings: GatewaySettings) -> list[dict[str, Any]]:
-    """Public RPCs skip the Check hop: health must answer even when auth is down,
-    and login/registration need no identity. Nothing can inject one either."""
+    """Public RPCs without a body skip the Check hop: health must answer even
+    when auth is down. Nothing can inject an identity either. Public RPCs with
+    a body (login, register, refresh) still pass Check, which validates it."""
     cluster_of = {service: cluster for cluster, names in UPSTREAMS.items() for service in names}
     disabled = _typed("envoy.extensions.filters.http.ext_authz.v3.ExtAuthzPerRoute", disabled=True)
     return [
@@ -130,7 +126,7 @@ def _public_routes(settings: GatewaySettings) -> list[dict[str, Any]]:
             "typed_per_filter_config": {"envoy.filters.http.ext_authz": disabled},
         }
         for route in http_routes()
-        if route.rule.access is Access.PUBLIC
+        if route.rule.access is Access.PUBLIC and not route.has_body
     ]
 
 
@@ -233,9 +229,11 @@ def _http_filters(settings: GatewaySettings) -> list[dict[str, Any]]:
                 },
                 failure_mode_allow=False,
                 status_on_error={"code": "ServiceUnavailable"},
+                # Check validates JSON bodies strictly (see obsai_common.json_body).
                 with_request_body={
                     "max_request_bytes": settings.max_request_bytes,
                     "allow_partial_message": False,
+                    "pack_as_bytes": True,
                 },
                 clear_route_cache=False,
             ),

@@ -100,6 +100,8 @@ function envoy_on_response(handle)
   if not text:match('^%s*{%s*"code"%s*:') then return end
 
   local result, http = from_rpc_status(text)
+  -- Waiting for the body invalidated the earlier headers object.
+  headers = handle:headers()
   if http ~= nil then headers:replace(":status", http) end
   headers:replace("content-type", "application/json")
   headers:remove("content-length")
