@@ -45,9 +45,17 @@ async def create_pool(
         timeout=5.0,
         server_settings={"search_path": f"{schema},public", "application_name": f"obsai-{schema}"},
         init=init,
+        # asyncpg's default reset costs a round trip on every release; our
+        # connections keep no session state (transactions and xact locks end
+        # with their transaction), so there is nothing to reset.
+        reset=_keep_connection_state,
     )
     assert pool is not None
     return pool
+
+
+async def _keep_connection_state(connection: asyncpg.Connection) -> None:
+    return None
 
 
 def _migration_files(package: str) -> list[tuple[str, str]]:

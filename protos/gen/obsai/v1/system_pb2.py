@@ -27,7 +27,7 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from obsai.v1 import options_pb2 as obsai_dot_v1_dot_options__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15obsai/v1/system.proto\x12\x08obsai.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16obsai/v1/options.proto\"\x12\n\x10GetHealthRequest\"F\n\x0f\x43omponentHealth\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\nlatency_ms\x18\x02 \x01(\x01\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xc6\x01\n\x11GetHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12?\n\ncomponents\x18\x02 \x03(\x0b\x32+.obsai.v1.GetHealthResponse.ComponentsEntry\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x31\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x03\n\x18GetHealthDetailsResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x46\n\ncomponents\x18\x02 \x03(\x0b\x32\x32.obsai.v1.GetHealthDetailsResponse.ComponentsEntry\x12\x42\n\x08services\x18\x03 \x03(\x0b\x32\x30.obsai.v1.GetHealthDetailsResponse.ServicesEntry\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x05 \x01(\t\x1aL\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12(\n\x05value\x18\x02 \x01(\x0b\x32\x19.obsai.v1.ComponentHealth:\x02\x38\x01\x1aJ\n\rServicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12(\n\x05value\x18\x02 \x01(\x0b\x32\x19.obsai.v1.ComponentHealth:\x02\x38\x01\"\x1e\n\x0bPingRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\"N\n\x0cPingResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\xab\x02\n\rSystemService\x12Y\n\tGetHealth\x12\x1a.obsai.v1.GetHealthRequest\x1a\x1b.obsai.v1.GetHealthResponse\"\x13\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12n\n\x10GetHealthDetails\x12\x1a.obsai.v1.GetHealthRequest\x1a\".obsai.v1.GetHealthDetailsResponse\"\x1a\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/health\x12O\n\x04Ping\x12\x15.obsai.v1.PingRequest\x1a\x16.obsai.v1.PingResponse\"\x18\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/api/v1/pingB\x12Z\x10obsai/v1;obsaiv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x15obsai/v1/system.proto\x12\x08obsai.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16obsai/v1/options.proto\"\x12\n\x10GetHealthRequest\"F\n\x0f\x43omponentHealth\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x12\n\nlatency_ms\x18\x02 \x01(\x01\x12\x0f\n\x07message\x18\x03 \x01(\t\"\xc6\x01\n\x11GetHealthResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12?\n\ncomponents\x18\x02 \x03(\x0b\x32+.obsai.v1.GetHealthResponse.ComponentsEntry\x12-\n\ttimestamp\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a\x31\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\x90\x03\n\x18GetHealthDetailsResponse\x12\x0e\n\x06status\x18\x01 \x01(\t\x12\x46\n\ncomponents\x18\x02 \x03(\x0b\x32\x32.obsai.v1.GetHealthDetailsResponse.ComponentsEntry\x12\x42\n\x08services\x18\x03 \x03(\x0b\x32\x30.obsai.v1.GetHealthDetailsResponse.ServicesEntry\x12-\n\ttimestamp\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07version\x18\x05 \x01(\t\x1aL\n\x0f\x43omponentsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12(\n\x05value\x18\x02 \x01(\x0b\x32\x19.obsai.v1.ComponentHealth:\x02\x38\x01\x1aJ\n\rServicesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12(\n\x05value\x18\x02 \x01(\x0b\x32\x19.obsai.v1.ComponentHealth:\x02\x38\x01\"\x0f\n\rWhoAmIRequest\"V\n\x0eWhoAmIResponse\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\x10\n\x08username\x18\x02 \x01(\t\x12\r\n\x05roles\x18\x03 \x03(\t\x12\x12\n\napi_key_id\x18\x04 \x01(\t\"\x1e\n\x0bPingRequest\x12\x0f\n\x07message\x18\x01 \x01(\t\"N\n\x0cPingResponse\x12\x0f\n\x07message\x18\x01 \x01(\t\x12-\n\ttimestamp\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp2\x88\x03\n\rSystemService\x12Y\n\tGetHealth\x12\x1a.obsai.v1.GetHealthRequest\x1a\x1b.obsai.v1.GetHealthResponse\"\x13\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\t\x12\x07/health\x12n\n\x10GetHealthDetails\x12\x1a.obsai.v1.GetHealthRequest\x1a\".obsai.v1.GetHealthDetailsResponse\"\x1a\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/health\x12O\n\x04Ping\x12\x15.obsai.v1.PingRequest\x1a\x16.obsai.v1.PingResponse\"\x18\x88\xb5\x18\x01\x82\xd3\xe4\x93\x02\x0e\x12\x0c/api/v1/ping\x12[\n\x06WhoAmI\x12\x17.obsai.v1.WhoAmIRequest\x1a\x18.obsai.v1.WhoAmIResponse\"\x1e\x88\xb5\x18\x02\x90\xb5\x18\x01\x82\xd3\xe4\x93\x02\x10\x12\x0e/api/v1/whoamiB\x12Z\x10obsai/v1;obsaiv1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -47,6 +47,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SYSTEMSERVICE'].methods_by_name['GetHealthDetails']._serialized_options = b'\210\265\030\001\202\323\344\223\002\020\022\016/api/v1/health'
   _globals['_SYSTEMSERVICE'].methods_by_name['Ping']._loaded_options = None
   _globals['_SYSTEMSERVICE'].methods_by_name['Ping']._serialized_options = b'\210\265\030\001\202\323\344\223\002\016\022\014/api/v1/ping'
+  _globals['_SYSTEMSERVICE'].methods_by_name['WhoAmI']._loaded_options = None
+  _globals['_SYSTEMSERVICE'].methods_by_name['WhoAmI']._serialized_options = b'\210\265\030\002\220\265\030\001\202\323\344\223\002\020\022\016/api/v1/whoami'
   _globals['_GETHEALTHREQUEST']._serialized_start=122
   _globals['_GETHEALTHREQUEST']._serialized_end=140
   _globals['_COMPONENTHEALTH']._serialized_start=142
@@ -61,10 +63,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETHEALTHDETAILSRESPONSE_COMPONENTSENTRY']._serialized_end=740
   _globals['_GETHEALTHDETAILSRESPONSE_SERVICESENTRY']._serialized_start=742
   _globals['_GETHEALTHDETAILSRESPONSE_SERVICESENTRY']._serialized_end=816
-  _globals['_PINGREQUEST']._serialized_start=818
-  _globals['_PINGREQUEST']._serialized_end=848
-  _globals['_PINGRESPONSE']._serialized_start=850
-  _globals['_PINGRESPONSE']._serialized_end=928
-  _globals['_SYSTEMSERVICE']._serialized_start=931
-  _globals['_SYSTEMSERVICE']._serialized_end=1230
+  _globals['_WHOAMIREQUEST']._serialized_start=818
+  _globals['_WHOAMIREQUEST']._serialized_end=833
+  _globals['_WHOAMIRESPONSE']._serialized_start=835
+  _globals['_WHOAMIRESPONSE']._serialized_end=921
+  _globals['_PINGREQUEST']._serialized_start=923
+  _globals['_PINGREQUEST']._serialized_end=953
+  _globals['_PINGRESPONSE']._serialized_start=955
+  _globals['_PINGRESPONSE']._serialized_end=1033
+  _globals['_SYSTEMSERVICE']._serialized_start=1036
+  _globals['_SYSTEMSERVICE']._serialized_end=1428
 # @@protoc_insertion_point(module_scope)

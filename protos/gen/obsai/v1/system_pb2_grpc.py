@@ -51,6 +51,11 @@ class SystemServiceStub:
                 request_serializer=obsai_dot_v1_dot_system__pb2.PingRequest.SerializeToString,
                 response_deserializer=obsai_dot_v1_dot_system__pb2.PingResponse.FromString,
                 _registered_method=True)
+        self.WhoAmI = channel.unary_unary(
+                '/obsai.v1.SystemService/WhoAmI',
+                request_serializer=obsai_dot_v1_dot_system__pb2.WhoAmIRequest.SerializeToString,
+                response_deserializer=obsai_dot_v1_dot_system__pb2.WhoAmIResponse.FromString,
+                _registered_method=True)
 
 
 class SystemServiceServicer:
@@ -79,6 +84,14 @@ class SystemServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WhoAmI(self, request, context):
+        """The verified identity behind the caller's credentials, as services see it.
+        Also the authenticated twin of Ping in benchmarks.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SystemServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +109,11 @@ def add_SystemServiceServicer_to_server(servicer, server):
                     servicer.Ping,
                     request_deserializer=obsai_dot_v1_dot_system__pb2.PingRequest.FromString,
                     response_serializer=obsai_dot_v1_dot_system__pb2.PingResponse.SerializeToString,
+            ),
+            'WhoAmI': grpc.unary_unary_rpc_method_handler(
+                    servicer.WhoAmI,
+                    request_deserializer=obsai_dot_v1_dot_system__pb2.WhoAmIRequest.FromString,
+                    response_serializer=obsai_dot_v1_dot_system__pb2.WhoAmIResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -181,6 +199,33 @@ class SystemService:
             '/obsai.v1.SystemService/Ping',
             obsai_dot_v1_dot_system__pb2.PingRequest.SerializeToString,
             obsai_dot_v1_dot_system__pb2.PingResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WhoAmI(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/obsai.v1.SystemService/WhoAmI',
+            obsai_dot_v1_dot_system__pb2.WhoAmIRequest.SerializeToString,
+            obsai_dot_v1_dot_system__pb2.WhoAmIResponse.FromString,
             options,
             channel_credentials,
             insecure,

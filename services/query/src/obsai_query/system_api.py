@@ -10,6 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from obsai.v1 import system_pb2, system_pb2_grpc
+from obsai_common.identity import current_identity
 from obsai_query.health import Check, CheckResult, Status, overall, run_checks
 
 
@@ -75,6 +76,15 @@ class SystemApi(system_pb2_grpc.SystemServiceServicer):  # type: ignore[misc]
 
     async def Ping(self, request: system_pb2.PingRequest, context: Any) -> system_pb2.PingResponse:
         return system_pb2.PingResponse(message=request.message or "pong", timestamp=_now())
+
+    async def WhoAmI(self, request: Any, context: Any) -> system_pb2.WhoAmIResponse:
+        identity = current_identity()
+        return system_pb2.WhoAmIResponse(
+            user_id=identity.user_id,
+            username=identity.username,
+            roles=list(identity.roles),
+            api_key_id=identity.api_key_id,
+        )
 
 
 def _component(result: CheckResult) -> system_pb2.ComponentHealth:
