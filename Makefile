@@ -24,7 +24,7 @@ check-protos: ## fail when generated code is stale; lint the protos
 lint: check-protos ## ruff, formatting and mypy
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check --quiet .
-	@.venv/bin/mypy -p obsai_common -p obsai_auth -p obsai_catalog -p obsai_discovery -p obsai_query -p obsai_gateway -p obsai_devstack -p obsai_demo
+	@.venv/bin/mypy -p obsai_common -p obsai_auth -p obsai_catalog -p obsai_discovery -p obsai_query -p obsai_gateway -p obsai_devstack -p obsai_demo -p obsai_eval
 
 test: install lint ## every check and every test, against real PostgreSQL, Redis, Envoy, Prometheus
 	@.venv/bin/pytest -q
@@ -33,7 +33,7 @@ unit: ## fast unit tests only
 	@.venv/bin/pytest -q tests/unit
 
 eval: install ## accuracy on the dev set (see docs/EVALUATION.md)
-	@$(PY) -m obsai_devstack eval
+	@$(PY) -m obsai_eval --questions tests/eval/devset.yaml --report .obsai/eval-report.json $(EVAL_ARGS)
 
 bench: install ## benchmarks (see docs/PERFORMANCE.md)
 	@$(PY) -m obsai_devstack bench

@@ -9,6 +9,7 @@ Ctrl-C or SIGTERM.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import signal
 import sys
@@ -59,6 +60,7 @@ def _banner(stack: Stack) -> str:
 ObsAI is up.
   gateway      {url}
   prometheus   {stack.prometheus_url}
+  evaluate     OBSAI_ADMIN_PASSWORD=… make eval
   logs         {stack.options.work_dir / "logs"}
 
 Try:
@@ -78,8 +80,13 @@ def run(work_dir: Path) -> int:
     stack = Stack(_options(work_dir))
     tail = LogTail(work_dir / "logs", sys.stdout)
     tail.start()
+    stack_file = work_dir / "stack.json"
     try:
         stack.start()
+        # Tells `make eval` which Prometheus this stack queries.
+        stack_file.write_text(
+            json.dumps({"url": stack.url, "prometheus_url": stack.prometheus_url})
+        )
         print(_banner(stack), flush=True)
         while not stop.is_set():
             if failed := stack.exited():
@@ -89,6 +96,7 @@ def run(work_dir: Path) -> int:
         return 0
     finally:
         print("stopping…", flush=True)
+        stack_file.unlink(missing_ok=True)
         stack.stop()
         tail.stop()
 
