@@ -20,7 +20,19 @@ from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
 
 # Settings objects read the environment: a developer's shell must not leak in.
-_ENV_PREFIXES = ("DATABASE_URL", "REDIS_URL", "PROMETHEUS_URL", "ANTHROPIC_", "OBSAI_", "JWT_")
+_ENV_PREFIXES = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "PROMETHEUS_",
+    "ANTHROPIC_",
+    "CLAUDE_",
+    "OBSAI_",
+    "JWT_",
+    "DISCOVERY_",
+    "EMBEDDING_",
+    "CATALOG_",
+    "SEARCH_",
+)
 
 
 @pytest.fixture(autouse=True)

@@ -71,7 +71,7 @@ Responder = Callable[[dict[str, Any]], Reply]
 
 
 class FakeClaude:
-    def __init__(self, model: str = "claude-sonnet-4-5") -> None:
+    def __init__(self, model: str = "claude-sonnet-4-6") -> None:
         self.model = model
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
@@ -91,7 +91,9 @@ class FakeClaude:
         return f"http://{host!s}:{port}"
 
     def start(self) -> FakeClaude:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -134,10 +136,19 @@ class FakeClaude:
         self.enqueue(Reply(tool_input=tool_input, delay=delay))
 
     def error(
-        self, status: int, message: str = "", *, retry_after: float | None = None, delay: float = 0.0
+        self,
+        status: int,
+        message: str = "",
+        *,
+        retry_after: float | None = None,
+        delay: float = 0.0,
     ) -> None:
         headers = {"retry-after": f"{retry_after:g}"} if retry_after is not None else {}
-        self.enqueue(Reply(status=status, message=message or f"scripted {status}", delay=delay, headers=headers))
+        self.enqueue(
+            Reply(
+                status=status, message=message or f"scripted {status}", delay=delay, headers=headers
+            )
+        )
 
     def enqueue(self, reply: Reply) -> None:
         with self._lock:
@@ -222,6 +233,9 @@ class FakeClaude:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without this, delayed ACKs
+            # add ~40 ms to every keep-alive request.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 return
@@ -256,7 +270,9 @@ class FakeClaude:
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.status != 200:
-                    self._send(reply.status, _error_body(reply.status, reply.message), reply.headers)
+                    self._send(
+                        reply.status, _error_body(reply.status, reply.message), reply.headers
+                    )
                     return
                 self._send(200, fake._message(body, reply), reply.headers)
 

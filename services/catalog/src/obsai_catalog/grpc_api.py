@@ -1,0 +1,257 @@
+"""CatalogService over gRPC: parse the request, call the domain, build the reply.
+
+Access rules live on the RPCs in catalog.proto and are enforced by the common
+interceptor; errors are `obsai_common.errors` raised by the domain.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from obsai.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
+from obsai_catalog.catalog import Catalog
+from obsai_catalog.records import (
+    DiscoveredMetric,
+    DiscoveredService,
+    Example,
+    LabelSample,
+    MetricRecord,
+    MetricType,
+    Page,
+    ServiceRecord,
+    TypeSource,
+)
+from obsai_common.errors import InvalidArgument
+
+Context = Any
+
+_TYPES: dict[int, MetricType] = {
+    catalog_pb2.METRIC_TYPE_UNSPECIFIED: MetricType.UNSPECIFIED,
+    catalog_pb2.METRIC_TYPE_COUNTER: MetricType.COUNTER,
+    catalog_pb2.METRIC_TYPE_GAUGE: MetricType.GAUGE,
+    catalog_pb2.METRIC_TYPE_HISTOGRAM: MetricType.HISTOGRAM,
+    catalog_pb2.METRIC_TYPE_SUMMARY: MetricType.SUMMARY,
+    catalog_pb2.METRIC_TYPE_UNKNOWN: MetricType.UNKNOWN,
+}
+_TYPE_NUMBERS = {v: k for k, v in _TYPES.items()}
+_SOURCES: dict[int, TypeSource] = {
+    catalog_pb2.TYPE_SOURCE_UNSPECIFIED: TypeSource.UNSPECIFIED,
+    catalog_pb2.TYPE_SOURCE_METADATA: TypeSource.METADATA,
+    catalog_pb2.TYPE_SOURCE_CONVENTION: TypeSource.CONVENTION,
+}
+_SOURCE_NUMBERS = {v: k for k, v in _SOURCES.items()}
+
+
+def metric_type(number: int) -> MetricType:
+    try:
+        return _TYPES[number]
+    except KeyError:
+        raise InvalidArgument(f"unknown metric type {number}", details={"field": "type"}) from None
+
+
+def _timestamp(value: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
+
+def metric_to_proto(m: MetricRecord) -> catalog_pb2.Metric:
+    return catalog_pb2.Metric(
+        name=m.name,
+        family=m.family,
+        type=_TYPE_NUMBERS[m.type],  # type: ignore[arg-type]
+        type_source=_SOURCE_NUMBERS[m.type_source],  # type: ignore[arg-type]
+        help=m.help,
+        unit=m.unit,
+        labels=[
+            common_pb2.LabelValues(name=lv.name, values=lv.values, truncated=lv.truncated)
+            for lv in m.labels
+        ],
+        series_count=m.series_count,
+        services=m.services,
+        namespaces=m.namespaces,
+        first_seen_at=_timestamp(m.first_seen_at),
+        last_seen_at=_timestamp(m.last_seen_at),
+        stale=m.stale,
+    )
+
+
+def service_to_proto(s: ServiceRecord) -> catalog_pb2.Service:
+    return catalog_pb2.Service(
+        name=s.name,
+        namespaces=s.namespaces,
+        source_label=s.source_label,
+        metric_count=s.metric_count,
+        series_count=s.series_count,
+        discovered_at=_timestamp(s.discovered_at),
+        last_seen_at=_timestamp(s.last_seen_at),
+        stale=s.stale,
+    )
+
+
+def example_to_proto(e: Example) -> catalog_pb2.Example:
+    return catalog_pb2.Example(
+        id=e.id,
+        question=e.question,
+        promql=e.promql,
+        usage_count=e.usage_count,
+        similarity=e.similarity,
+        created_at=_timestamp(e.created_at),
+        last_used_at=_timestamp(e.last_used_at),
+    )
+
+
+def discovered_metric(m: catalog_pb2.DiscoveredMetric) -> DiscoveredMetric:
+    return DiscoveredMetric(
+        name=m.name,
+        family=m.family,
+        type=metric_type(m.type) if m.type else MetricType.UNKNOWN,
+        type_source=_SOURCES.get(m.type_source, TypeSource.UNSPECIFIED),
+        help=m.help,
+        unit=m.unit,
+        labels=tuple(
+            LabelSample(lv.name, tuple(lv.values), lv.truncated)
+            for lv in sorted(m.labels, key=lambda lv: lv.name)
+        ),
+        series_count=m.series_count,
+        services=tuple(sorted(set(m.services))),
+        namespaces=tuple(sorted(set(m.namespaces))),
+    )
+
+
+def discovered_service(s: catalog_pb2.DiscoveredService) -> DiscoveredService:
+    return DiscoveredService(
+        name=s.name.strip(),
+        namespaces=tuple(sorted(set(s.namespaces))),
+        source_label=s.source_label,
+        series_count=s.series_count,
+    )
+
+
+def _page_response(page: Page[Any]) -> common_pb2.PageResponse:
+    return common_pb2.PageResponse(next_page_token=page.next_page_token, total_size=page.total_size)
+
+
+class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    async def ListServices(
+        self, request: catalog_pb2.ListServicesRequest, context: Context
+    ) -> catalog_pb2.ListServicesResponse:
+        page = await self._catalog.list_services(
+            namespace=request.namespace,
+            include_stale=request.include_stale,
+            page_size=request.page.page_size,
+            page_token=request.page.page_token,
+        )
+        return catalog_pb2.ListServicesResponse(
+            services=[service_to_proto(s) for s in page.items], page=_page_response(page)
+        )
+
+    async def GetService(
+        self, request: catalog_pb2.GetServiceRequest, context: Context
+    ) -> catalog_pb2.Service:
+        return service_to_proto(await self._catalog.get_service(request.name))
+
+    async def ListServiceMetrics(
+        self, request: catalog_pb2.ListServiceMetricsRequest, context: Context
+    ) -> catalog_pb2.ListMetricsResponse:
+        page = await self._catalog.list_service_metrics(
+            request.name, request.page.page_size, request.page.page_token
+        )
+        return catalog_pb2.ListMetricsResponse(
+            metrics=[metric_to_proto(m) for m in page.items], page=_page_response(page)
+        )
+
+    async def ListMetrics(
+        self, request: catalog_pb2.ListMetricsRequest, context: Context
+    ) -> catalog_pb2.ListMetricsResponse:
+        page = await self._catalog.list_metrics(
+            service=request.service,
+            metric_type=metric_type(request.type),
+            name_prefix=request.name_prefix,
+            include_stale=request.include_stale,
+            page_size=request.page.page_size,
+            page_token=request.page.page_token,
+        )
+        return catalog_pb2.ListMetricsResponse(
+            metrics=[metric_to_proto(m) for m in page.items], page=_page_response(page)
+        )
+
+    async def GetMetric(
+        self, request: catalog_pb2.GetMetricRequest, context: Context
+    ) -> catalog_pb2.Metric:
+        return metric_to_proto(await self._catalog.get_metric(request.name))
+
+    async def SearchMetrics(
+        self, request: catalog_pb2.SearchMetricsRequest, context: Context
+    ) -> catalog_pb2.SearchMetricsResponse:
+        found = await self._catalog.search(request.text, request.service, request.k)
+        return catalog_pb2.SearchMetricsResponse(
+            results=[
+                catalog_pb2.ScoredMetric(
+                    metric=metric_to_proto(r.metric), score=r.score, matched=r.matched
+                )
+                for r in found.results
+            ],
+            services=found.services,
+            label_matches=[
+                catalog_pb2.LabelMatch(label=m.label, value=m.value, metric=m.metric)
+                for m in found.label_matches
+            ],
+        )
+
+    async def ApplyDiscoveryBatch(
+        self, request: catalog_pb2.ApplyDiscoveryBatchRequest, context: Context
+    ) -> catalog_pb2.ApplyDiscoveryBatchResponse:
+        result = await self._catalog.apply_batch(
+            request.source,
+            request.scan_id,
+            [discovered_service(s) for s in request.services],
+            [discovered_metric(m) for m in request.metrics],
+        )
+        return catalog_pb2.ApplyDiscoveryBatchResponse(
+            services_upserted=result.services_upserted,
+            metrics_upserted=result.metrics_upserted,
+            metrics_embedded=result.metrics_embedded,
+        )
+
+    async def CompleteDiscoveryScan(
+        self, request: catalog_pb2.CompleteDiscoveryScanRequest, context: Context
+    ) -> catalog_pb2.CompleteDiscoveryScanResponse:
+        done = await self._catalog.complete_scan(
+            request.source, request.scan_id, request.stale_grace_seconds
+        )
+        return catalog_pb2.CompleteDiscoveryScanResponse(
+            metrics_marked_stale=done.metrics_marked_stale,
+            services_marked_stale=done.services_marked_stale,
+            metrics_dropped=done.metrics_dropped,
+            services_dropped=done.services_dropped,
+            catalog_version=done.catalog_version,
+        )
+
+    async def RememberExample(
+        self, request: catalog_pb2.RememberExampleRequest, context: Context
+    ) -> catalog_pb2.Example:
+        return example_to_proto(
+            await self._catalog.remember_example(request.question, request.promql)
+        )
+
+    async def FindSimilarExamples(
+        self, request: catalog_pb2.FindSimilarExamplesRequest, context: Context
+    ) -> catalog_pb2.FindSimilarExamplesResponse:
+        examples = await self._catalog.find_similar_examples(
+            request.text, request.k, request.min_similarity
+        )
+        return catalog_pb2.FindSimilarExamplesResponse(
+            examples=[example_to_proto(e) for e in examples]
+        )
+
+    async def GetCatalogVersion(
+        self, request: catalog_pb2.GetCatalogVersionRequest, context: Context
+    ) -> catalog_pb2.CatalogVersion:
+        return catalog_pb2.CatalogVersion(version=await self._catalog.version())

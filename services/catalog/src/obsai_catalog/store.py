@@ -1,0 +1,685 @@
+"""The catalog's tables in PostgreSQL (schema `catalog`), behind one class.
+
+Writes are batched into a few set-based statements per batch (a batch arrives as
+one JSON document unpacked by `jsonb_to_recordset`), so applying 500 metrics
+costs a handful of round trips, not 500. Every write is idempotent: a row whose
+content hash is unchanged only has its `seen`/`last_seen_at` bookkeeping
+touched, and `catalog_state.version` moves only when something readers can see
+changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import asyncpg
+
+from obsai_catalog.records import (
+    BatchResult,
+    DiscoveredMetric,
+    DiscoveredService,
+    Example,
+    LabelSample,
+    MetricRecord,
+    MetricType,
+    ScanCompletion,
+    ServiceRecord,
+    TypeSource,
+)
+
+# Label values never worth recognising in a question: bucket bounds, quantiles.
+_UNRECOGNISED_LABELS = frozenset({"le", "quantile"})
+
+
+async def init_connection(conn: asyncpg.Connection) -> None:
+    """jsonb in and out as Python objects."""
+    await conn.set_type_codec(
+        "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
+    )
+
+
+def recognisable(label: str, value: str) -> bool:
+    """Whether a sampled label value may be recognised in a question's words."""
+    if label in _UNRECOGNISED_LABELS or label.startswith("__"):
+        return False
+    if not 2 <= len(value) <= 100:
+        return False
+    # Short numbers ("5", "30") are everywhere in questions ("last 5 minutes").
+    return not (value.replace(".", "", 1).isdigit() and len(value) < 3)
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedMetric:
+    """A discovered metric with everything the store writes for it."""
+
+    metric: DiscoveredMetric
+    description: str
+    content_hash: str
+    embedding_key: str
+    # pgvector text form; None keeps the stored embedding.
+    embedding: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceHit:
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LabelHit:
+    metric_id: int
+    label: str
+    value: str
+
+
+def _metric_record(row: asyncpg.Record) -> MetricRecord:
+    return MetricRecord(
+        name=row["name"],
+        family=row["family"],
+        type=MetricType(row["type"]),
+        type_source=TypeSource(row["type_source"]),
+        help=row["help"],
+        unit=row["unit"],
+        labels=tuple(
+            LabelSample(item["name"], tuple(item["values"]), bool(item["truncated"]))
+            for item in row["labels"]
+        ),
+        series_count=row["series_count"],
+        services=tuple(row["services"]),
+        namespaces=tuple(row["namespaces"]),
+        first_seen_at=row["first_seen_at"],
+        last_seen_at=row["last_seen_at"],
+        stale=row["stale"],
+    )
+
+
+def _service_record(row: asyncpg.Record) -> ServiceRecord:
+    return ServiceRecord(
+        name=row["name"],
+        namespaces=tuple(row["namespaces"]),
+        source_label=row["source_label"],
+        metric_count=row["metric_count"],
+        series_count=row["series_count"],
+        discovered_at=row["discovered_at"],
+        last_seen_at=row["last_seen_at"],
+        stale=row["stale"],
+    )
+
+
+def _metric_json(prepared: PreparedMetric) -> dict[str, Any]:
+    m = prepared.metric
+    item: dict[str, Any] = {
+        "name": m.name,
+        "family": m.family,
+        "type": m.type.value,
+        "type_source": m.type_source.value,
+        "help": m.help,
+        "unit": m.unit,
+        "labels": [
+            {"name": label.name, "values": list(label.values), "truncated": label.truncated}
+            for label in m.labels
+        ],
+        "label_names": [label.name for label in m.labels],
+        "series_count": m.series_count,
+        "services": sorted(set(m.services)),
+        "namespaces": sorted(set(m.namespaces)),
+        "content_hash": prepared.content_hash,
+        "description": prepared.description,
+    }
+    if prepared.embedding is not None:
+        item["embedding"] = prepared.embedding
+        item["embedding_key"] = prepared.embedding_key
+    return item
+
+
+def _service_hash(service: DiscoveredService) -> str:
+    return json.dumps([sorted(set(service.namespaces)), service.source_label])
+
+
+class CatalogStore:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+
+    async def version(self) -> int:
+        version: int = await self._pool.fetchval("SELECT version FROM catalog_state")
+        return version
+
+    async def embedding_keys(self, names: Sequence[str]) -> dict[str, str]:
+        rows = await self._pool.fetch(
+            "SELECT name, embedding_key FROM metrics WHERE name = ANY($1::text[])", list(names)
+        )
+        return {r["name"]: r["embedding_key"] for r in rows}
+
+    # -- discovery ---------------------------------------------------------------
+
+    async def apply_batch(
+        self,
+        source: str,
+        scan_id: str,
+        services: Sequence[DiscoveredService],
+        metrics: Sequence[PreparedMetric],
+    ) -> BatchResult:
+        async with self._pool.acquire() as conn, conn.transaction():
+            started_us = await _register_scan(conn, source, scan_id)
+            seen = {source: started_us}
+            services_changed = await _apply_services(conn, seen, services, metrics)
+            metrics_changed = await _apply_metrics(conn, seen, metrics)
+            if services_changed or metrics_changed:
+                await conn.execute("UPDATE catalog_state SET version = version + 1")
+        return BatchResult(
+            services_upserted=services_changed,
+            metrics_upserted=metrics_changed,
+            metrics_embedded=sum(1 for p in metrics if p.embedding is not None),
+        )
+
+    async def complete_scan(self, source: str, scan_id: str, grace_seconds: int) -> ScanCompletion:
+        async with self._pool.acquire() as conn, conn.transaction():
+            started_us = await _register_scan(conn, source, scan_id)
+            counts = []
+            for table in ("metrics", "services"):
+                # Table names come from the tuple above, never from input.
+                marked = await conn.fetchval(
+                    f"""
+                    WITH gone AS (
+                        UPDATE {table} SET
+                            seen = seen - $1::text,
+                            stale_since = CASE WHEN seen - $1::text = '{{}}'::jsonb
+                                               THEN now() ELSE stale_since END
+                        WHERE seen ? $1::text AND (seen ->> $1::text)::bigint < $2
+                        RETURNING seen = '{{}}'::jsonb AS now_stale
+                    )
+                    SELECT count(*) FILTER (WHERE now_stale) FROM gone
+                    """,  # noqa: S608 (table names are constants)
+                    source,
+                    started_us,
+                )
+                dropped = await conn.fetchval(
+                    f"""
+                    WITH dropped AS (
+                        DELETE FROM {table}
+                        WHERE stale_since IS NOT NULL
+                          AND stale_since <= now() - make_interval(secs => $1)
+                        RETURNING 1
+                    )
+                    SELECT count(*) FROM dropped
+                    """,  # noqa: S608 (table names are constants)
+                    float(grace_seconds),
+                )
+                counts.append((marked, dropped))
+            await conn.execute(
+                "UPDATE scans SET completed_at = now() WHERE source = $1 AND scan_id = $2",
+                source,
+                scan_id,
+            )
+            await conn.execute("DELETE FROM scans WHERE started_us < $1", started_us - 30 * 86400e6)
+            (metrics_stale, metrics_dropped), (services_stale, services_dropped) = counts
+            if any((metrics_stale, metrics_dropped, services_stale, services_dropped)):
+                await conn.execute("UPDATE catalog_state SET version = version + 1")
+            version = await conn.fetchval("SELECT version FROM catalog_state")
+        return ScanCompletion(
+            metrics_marked_stale=metrics_stale,
+            services_marked_stale=services_stale,
+            metrics_dropped=metrics_dropped,
+            services_dropped=services_dropped,
+            catalog_version=version,
+        )
+
+    # -- reads -------------------------------------------------------------------
+
+    async def list_services(
+        self, namespace: str, include_stale: bool, after: str | None, limit: int
+    ) -> tuple[list[ServiceRecord], int]:
+        rows = await self._pool.fetch(
+            """
+            SELECT * FROM service_view
+            WHERE ($1 = '' OR $1 = ANY(namespaces)) AND ($2 OR NOT stale)
+              AND ($3::text IS NULL OR name > $3)
+            ORDER BY name LIMIT $4
+            """,
+            namespace,
+            include_stale,
+            after,
+            limit,
+        )
+        total = await self._pool.fetchval(
+            """
+            SELECT count(*) FROM services
+            WHERE ($1 = '' OR $1 = ANY(namespaces)) AND ($2 OR stale_since IS NULL)
+            """,
+            namespace,
+            include_stale,
+        )
+        return [_service_record(r) for r in rows], total
+
+    async def get_service(self, name: str) -> ServiceRecord | None:
+        row = await self._pool.fetchrow("SELECT * FROM service_view WHERE name = $1", name)
+        return None if row is None else _service_record(row)
+
+    async def list_metrics(
+        self,
+        *,
+        service: str,
+        metric_type: MetricType,
+        name_prefix: str,
+        include_stale: bool,
+        after: str | None,
+        limit: int,
+    ) -> tuple[list[MetricRecord], int]:
+        args = (service, metric_type.value, name_prefix, include_stale)
+        rows = await self._pool.fetch(
+            """
+            SELECT * FROM metric_view
+            WHERE ($1 = '' OR services @> ARRAY[$1]) AND ($2 = '' OR type = $2)
+              AND ($3 = '' OR starts_with(name, $3)) AND ($4 OR NOT stale)
+              AND ($5::text IS NULL OR name > $5)
+            ORDER BY name LIMIT $6
+            """,
+            *args,
+            after,
+            limit,
+        )
+        total = await self._pool.fetchval(
+            """
+            SELECT count(*) FROM metric_view
+            WHERE ($1 = '' OR services @> ARRAY[$1]) AND ($2 = '' OR type = $2)
+              AND ($3 = '' OR starts_with(name, $3)) AND ($4 OR NOT stale)
+            """,
+            *args,
+        )
+        return [_metric_record(r) for r in rows], total
+
+    async def get_metric(self, name: str) -> MetricRecord | None:
+        row = await self._pool.fetchrow("SELECT * FROM metric_view WHERE name = $1", name)
+        return None if row is None else _metric_record(row)
+
+    async def metrics_by_id(self, ids: Sequence[int]) -> dict[int, MetricRecord]:
+        rows = await self._pool.fetch(
+            "SELECT * FROM metric_view WHERE id = ANY($1::bigint[])", list(ids)
+        )
+        return {r["id"]: _metric_record(r) for r in rows}
+
+    # -- search ------------------------------------------------------------------
+
+    async def vector_candidates(self, vector: str, service: str, limit: int) -> list[int]:
+        """Nearest metric ids by cosine distance, closest first (HNSW)."""
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT set_config('hnsw.ef_search', $1, true),"
+                " set_config('hnsw.iterative_scan', 'strict_order', true)",
+                str(max(limit, 40)),
+            )
+            rows = await conn.fetch(
+                """
+                SELECT id FROM metrics
+                WHERE stale_since IS NULL AND embedding IS NOT NULL
+                  AND ($2 = '' OR services @> ARRAY[$2])
+                ORDER BY embedding <=> $1::vector
+                LIMIT $3
+                """,
+                vector,
+                service,
+                limit,
+            )
+        return [r["id"] for r in rows]
+
+    async def lexical_candidates(
+        self, text: str, tsquery: str, service: str, limit: int
+    ) -> list[int]:
+        """Metric ids by full-text rank over the description plus name trigram match."""
+        rows = await self._pool.fetch(
+            """
+            WITH q AS (SELECT to_tsquery('english', $2) AS query)
+            SELECT m.id,
+                   ts_rank(m.search_tsv, q.query) + word_similarity(m.name, $1) AS score
+            FROM metrics m, q
+            WHERE m.stale_since IS NULL
+              AND ($3 = '' OR m.services @> ARRAY[$3])
+              AND (m.search_tsv @@ q.query OR word_similarity(m.name, $1) >= 0.6)
+            ORDER BY score DESC, m.name
+            LIMIT $4
+            """,
+            text,
+            tsquery,
+            service,
+            limit,
+        )
+        return [r["id"] for r in rows]
+
+    async def recognise(
+        self, terms: Sequence[str], service: str
+    ) -> tuple[list[str], list[LabelHit]]:
+        """Services and sampled label values that the question's terms name exactly."""
+        terms = sorted(set(terms))
+        service_rows = await self._pool.fetch(
+            "SELECT name FROM services WHERE stale_since IS NULL"
+            " AND lower(name) = ANY($1::text[]) ORDER BY name",
+            terms,
+        )
+        label_rows = await self._pool.fetch(
+            """
+            SELECT lv.metric_id, lv.label, lv.value
+            FROM label_values lv JOIN metrics m ON m.id = lv.metric_id
+            WHERE lower(lv.value) = ANY($1::text[]) AND m.stale_since IS NULL
+              AND ($2 = '' OR m.services @> ARRAY[$2])
+            """,
+            terms,
+            service,
+        )
+        return (
+            [r["name"] for r in service_rows],
+            [LabelHit(r["metric_id"], r["label"], r["value"]) for r in label_rows],
+        )
+
+    async def label_names(self, ids: Iterable[int]) -> dict[int, list[str]]:
+        rows = await self._pool.fetch(
+            "SELECT id, label_names FROM metrics WHERE id = ANY($1::bigint[])", list(ids)
+        )
+        return {r["id"]: list(r["label_names"]) for r in rows}
+
+    async def metric_ids_of_services(self, services: Sequence[str]) -> set[int]:
+        rows = await self._pool.fetch(
+            "SELECT id FROM metrics WHERE stale_since IS NULL AND services && $1::text[]",
+            list(services),
+        )
+        return {r["id"] for r in rows}
+
+    # -- examples ----------------------------------------------------------------
+
+    async def remember_example(
+        self, question: str, key: str, promql: str, vector: str, embedding_key: str
+    ) -> Example:
+        row = await self._pool.fetchrow(
+            """
+            INSERT INTO examples (question, question_key, promql, embedding, embedding_key)
+            VALUES ($1, $2, $3, $4::vector, $5)
+            ON CONFLICT (question_key) DO UPDATE SET
+                question = EXCLUDED.question,
+                promql = EXCLUDED.promql,
+                embedding = EXCLUDED.embedding,
+                embedding_key = EXCLUDED.embedding_key,
+                usage_count = examples.usage_count + 1,
+                last_used_at = now()
+            RETURNING id, question, promql, usage_count, created_at, last_used_at
+            """,
+            question,
+            key,
+            promql,
+            vector,
+            embedding_key,
+        )
+        assert row is not None
+        return _example(row, 1.0)
+
+    async def similar_examples(
+        self, vector: str, embedding_key: str, k: int, min_similarity: float
+    ) -> list[Example]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT set_config('hnsw.ef_search', $1, true)", str(max(k * 4, 40)))
+            rows = await conn.fetch(
+                """
+                SELECT id, question, promql, usage_count, created_at, last_used_at,
+                       1 - (embedding <=> $1::vector) AS similarity
+                FROM examples
+                WHERE embedding_key = $2
+                ORDER BY embedding <=> $1::vector
+                LIMIT $3
+                """,
+                vector,
+                embedding_key,
+                k,
+            )
+        return [
+            _example(r, float(r["similarity"]))
+            for r in rows
+            if float(r["similarity"]) >= min_similarity
+        ]
+
+
+def _example(row: asyncpg.Record, similarity: float) -> Example:
+    return Example(
+        id=str(row["id"]),
+        question=row["question"],
+        promql=row["promql"],
+        usage_count=row["usage_count"],
+        similarity=similarity,
+        created_at=row["created_at"],
+        last_used_at=row["last_used_at"],
+    )
+
+
+async def _register_scan(conn: asyncpg.Connection, source: str, scan_id: str) -> int:
+    await conn.execute(
+        """
+        INSERT INTO scans (source, scan_id, started_us)
+        VALUES ($1, $2, (extract(epoch FROM clock_timestamp()) * 1e6)::bigint)
+        ON CONFLICT DO NOTHING
+        """,
+        source,
+        scan_id,
+    )
+    started: int = await conn.fetchval(
+        "SELECT started_us FROM scans WHERE source = $1 AND scan_id = $2", source, scan_id
+    )
+    return started
+
+
+async def _apply_services(
+    conn: asyncpg.Connection,
+    seen: dict[str, int],
+    services: Sequence[DiscoveredService],
+    metrics: Sequence[PreparedMetric],
+) -> int:
+    """Upsert the batch's services, and create those its metrics name; returns changes."""
+    explicit = {s.name: s for s in services}
+    implicit = sorted({n for p in metrics for n in p.metric.services} - explicit.keys())
+    names = sorted(explicit.keys() | set(implicit))
+    if not names:
+        return 0
+    # Lock in name order: concurrent batches never deadlock on each other.
+    old = {
+        r["name"]: (r["content_hash"], r["stale"])
+        for r in await conn.fetch(
+            "SELECT name, content_hash, stale_since IS NOT NULL AS stale FROM services"
+            " WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE",
+            names,
+        )
+    }
+    changed = 0
+    rows = []
+    for name in sorted(explicit):
+        service = explicit[name]
+        digest = _service_hash(service)
+        if old.get(name) != (digest, False):
+            changed += 1
+        rows.append(
+            {
+                "name": name,
+                "namespaces": sorted(set(service.namespaces)),
+                "source_label": service.source_label,
+                "series_count": service.series_count,
+                "content_hash": digest,
+            }
+        )
+    if rows:
+        await conn.execute(
+            """
+            INSERT INTO services AS s
+                (name, namespaces, source_label, series_count, content_hash, seen)
+            SELECT x.name, x.namespaces, x.source_label, x.series_count, x.content_hash, $2
+            FROM jsonb_to_recordset($1::jsonb) AS x(
+                name text, namespaces text[], source_label text, series_count bigint,
+                content_hash text)
+            ON CONFLICT (name) DO UPDATE SET
+                namespaces = EXCLUDED.namespaces,
+                source_label = EXCLUDED.source_label,
+                series_count = EXCLUDED.series_count,
+                content_hash = EXCLUDED.content_hash,
+                seen = s.seen || EXCLUDED.seen,
+                last_seen_at = now(),
+                stale_since = NULL
+            """,
+            rows,
+            seen,
+        )
+    if implicit:
+        changed += sum(1 for n in implicit if n not in old or old[n][1])
+        await conn.execute(
+            """
+            INSERT INTO services AS s (name, seen)
+            SELECT n, $2 FROM unnest($1::text[]) AS n
+            ON CONFLICT (name) DO UPDATE SET
+                seen = s.seen || EXCLUDED.seen, last_seen_at = now(), stale_since = NULL
+            """,
+            implicit,
+            seen,
+        )
+    return changed
+
+
+async def _apply_metrics(
+    conn: asyncpg.Connection, seen: dict[str, int], metrics: Sequence[PreparedMetric]
+) -> int:
+    if not metrics:
+        return 0
+    names = sorted({p.metric.name for p in metrics})
+    old = {
+        r["name"]: (r["content_hash"], r["stale"], r["embedding_key"])
+        for r in await conn.fetch(
+            "SELECT name, content_hash, stale_since IS NOT NULL AS stale, embedding_key"
+            " FROM metrics WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE",
+            names,
+        )
+    }
+    changed = [
+        p
+        for p in sorted(metrics, key=lambda p: p.metric.name)
+        if p.embedding is not None
+        or old.get(p.metric.name, ("", True, ""))[:2]
+        != (
+            p.content_hash,
+            False,
+        )
+    ]
+    changed_names = {p.metric.name for p in changed}
+    unchanged = [n for n in names if n not in changed_names]
+    if changed:
+        rows = await conn.fetch(
+            """
+            INSERT INTO metrics AS m (
+                name, family, type, type_source, help, unit, labels, label_names,
+                series_count, services, namespaces, content_hash, description,
+                embedding, embedding_key, seen)
+            SELECT x.name, x.family, x.type, x.type_source, x.help, x.unit, x.labels,
+                   x.label_names, x.series_count, x.services, x.namespaces, x.content_hash,
+                   x.description, x.embedding::vector, coalesce(x.embedding_key, ''), $2
+            FROM jsonb_to_recordset($1::jsonb) AS x(
+                name text, family text, type text, type_source text, help text, unit text,
+                labels jsonb, label_names text[], series_count bigint, services text[],
+                namespaces text[], content_hash text, description text, embedding text,
+                embedding_key text)
+            ON CONFLICT (name) DO UPDATE SET
+                family = EXCLUDED.family,
+                type = EXCLUDED.type,
+                type_source = EXCLUDED.type_source,
+                help = EXCLUDED.help,
+                unit = EXCLUDED.unit,
+                labels = EXCLUDED.labels,
+                label_names = EXCLUDED.label_names,
+                series_count = EXCLUDED.series_count,
+                services = EXCLUDED.services,
+                namespaces = EXCLUDED.namespaces,
+                content_hash = EXCLUDED.content_hash,
+                description = EXCLUDED.description,
+                embedding = CASE WHEN EXCLUDED.embedding_key = '' THEN m.embedding
+                                 ELSE EXCLUDED.embedding END,
+                embedding_key = CASE WHEN EXCLUDED.embedding_key = '' THEN m.embedding_key
+                                     ELSE EXCLUDED.embedding_key END,
+                seen = m.seen || EXCLUDED.seen,
+                last_seen_at = now(),
+                stale_since = NULL
+            RETURNING id, name
+            """,
+            [_metric_json(p) for p in changed],
+            seen,
+        )
+        ids = {r["name"]: r["id"] for r in rows}
+        await _replace_label_values(conn, ids, changed)
+    if unchanged:
+        # Same content: only the bookkeeping moves. Series counts churn, so they are
+        # kept current here without counting as a change.
+        await conn.execute(
+            """
+            UPDATE metrics AS m SET
+                seen = m.seen || $2, last_seen_at = now(), series_count = x.series_count
+            FROM jsonb_to_recordset($1::jsonb) AS x(name text, series_count bigint)
+            WHERE m.name = x.name
+            """,
+            [
+                {"name": p.metric.name, "series_count": p.metric.series_count}
+                for p in metrics
+                if p.metric.name not in changed_names
+            ],
+            seen,
+        )
+    await _reconcile_relation(conn, names)
+    # Re-embedding an unchanged text (a new model) is not a change readers see.
+    return sum(
+        1 for p in changed if old.get(p.metric.name, ("", True, ""))[:2] != (p.content_hash, False)
+    )
+
+
+async def _replace_label_values(
+    conn: asyncpg.Connection, ids: dict[str, int], metrics: Sequence[PreparedMetric]
+) -> None:
+    await conn.execute(
+        "DELETE FROM label_values WHERE metric_id = ANY($1::bigint[])", list(ids.values())
+    )
+    metric_ids: list[int] = []
+    labels: list[str] = []
+    values: list[str] = []
+    for prepared in metrics:
+        for label in prepared.metric.labels:
+            for value in label.values:
+                if recognisable(label.name, value):
+                    metric_ids.append(ids[prepared.metric.name])
+                    labels.append(label.name)
+                    values.append(value)
+    if metric_ids:
+        await conn.execute(
+            """
+            INSERT INTO label_values (metric_id, label, value)
+            SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[])
+            ON CONFLICT DO NOTHING
+            """,
+            metric_ids,
+            labels,
+            values,
+        )
+
+
+async def _reconcile_relation(conn: asyncpg.Connection, names: Sequence[str]) -> None:
+    """Make service_metrics match the metrics' `services` arrays (idempotent)."""
+    await conn.execute(
+        """
+        DELETE FROM service_metrics sm
+        USING metrics m, services s
+        WHERE sm.metric_id = m.id AND sm.service_id = s.id
+          AND m.name = ANY($1::text[]) AND NOT (s.name = ANY(m.services))
+        """,
+        list(names),
+    )
+    await conn.execute(
+        """
+        INSERT INTO service_metrics (service_id, metric_id)
+        SELECT s.id, m.id
+        FROM metrics m
+        CROSS JOIN LATERAL unnest(m.services) AS sn(name)
+        JOIN services s ON s.name = sn.name
+        WHERE m.name = ANY($1::text[])
+        ON CONFLICT DO NOTHING
+        """,
+        list(names),
+    )

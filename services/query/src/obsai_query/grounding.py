@@ -1,0 +1,142 @@
+"""Grounding: what the catalog knows that is relevant to one question.
+
+Candidate metrics (type, help, unit, label names and sample label values — never
+metric values), the services and label values the question names, and verified
+examples of similar questions. Engines write PromQL only from this; the
+validator checks their answer against the catalog again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from obsai_query.catalog_client import (
+    CatalogClient,
+    Example,
+    LabelMatch,
+    MetricInfo,
+    SearchResult,
+)
+from obsai_query.time_range import TimeWindow
+
+log = logging.getLogger(__name__)
+
+# Label values too generic to be taken as a filter when they appear in a question.
+_MIN_VALUE_LENGTH = 2
+
+
+@dataclass(frozen=True, slots=True)
+class Grounding:
+    question: str
+    window: TimeWindow
+    metrics: tuple[MetricInfo, ...] = ()
+    services: tuple[str, ...] = ()
+    label_matches: tuple[LabelMatch, ...] = ()
+    examples: tuple[Example, ...] = ()
+    default_rate_window: str = "5m"
+    scrape_interval_seconds: float = 15.0
+    _by_name: dict[str, MetricInfo] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_name.update((m.name, m) for m in self.metrics)
+
+    def metric(self, name: str) -> MetricInfo | None:
+        return self._by_name.get(name)
+
+    @property
+    def by_name(self) -> Mapping[str, MetricInfo]:
+        return self._by_name
+
+
+def _value_pattern(value: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![\w-])" + re.escape(value.casefold()) + r"(?![\w-])")
+
+
+def label_values_in(question: str, metrics: tuple[MetricInfo, ...]) -> list[LabelMatch]:
+    """Label values of the candidate metrics that the question names word for word."""
+    text = question.casefold()
+    found: list[LabelMatch] = []
+    seen: set[tuple[str, str, str]] = set()
+    for metric in metrics:
+        for label, values in metric.labels.items():
+            if label.startswith("__") or label == "le":
+                continue
+            for value in values:
+                if len(value) < _MIN_VALUE_LENGTH or value.replace(".", "").isdigit():
+                    continue
+                key = (label, value, metric.name)
+                if key not in seen and _value_pattern(value).search(text):
+                    seen.add(key)
+                    found.append(LabelMatch(label, value, metric.name))
+    return found
+
+
+class Grounder:
+    def __init__(
+        self,
+        catalog: CatalogClient,
+        *,
+        metrics: int = 25,
+        examples: int = 3,
+        example_min_similarity: float = 0.75,
+        default_rate_window: str = "5m",
+        scrape_interval_seconds: float = 15.0,
+        expand: Callable[[str], Sequence[str]] | None = None,
+    ) -> None:
+        self._catalog = catalog
+        # Extra search texts for a question (the vocabulary's words for what it
+        # measures), so a terse question still finds the metrics it means.
+        self._expand = expand
+        self._k = metrics
+        self._examples = examples
+        self._min_similarity = example_min_similarity
+        self._rate_window = default_rate_window
+        self._scrape_interval = scrape_interval_seconds
+
+    async def _search(self, question: str) -> SearchResult:
+        texts = [question, *(self._expand(question) if self._expand else ())]
+        results = await asyncio.gather(*(self._catalog.search_metrics(t, self._k) for t in texts))
+        if len(results) == 1:
+            return results[0]
+        best: dict[str, MetricInfo] = {}
+        for result in results:
+            for metric in result.metrics:
+                if metric.name not in best or metric.score > best[metric.name].score:
+                    best[metric.name] = metric
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.name))
+        first = results[0]
+        return SearchResult(tuple(ranked), first.services, first.label_matches)
+
+    async def ground(self, question: str, window: TimeWindow) -> Grounding:
+        search = asyncio.ensure_future(self._search(question))
+        examples: tuple[Example, ...] = ()
+        if self._examples:
+            try:
+                found = await self._catalog.find_similar_examples(
+                    question, self._examples, self._min_similarity
+                )
+                examples = tuple(found)
+            except Exception as error:  # examples only help; the answer goes on without
+                log.warning("similar examples unavailable", extra={"error": str(error)})
+        result = await search
+        matches = list(result.label_matches)
+        known = {(m.label, m.value, m.metric) for m in matches}
+        matches += [
+            m
+            for m in label_values_in(question, result.metrics)
+            if (m.label, m.value, m.metric) not in known
+        ]
+        return Grounding(
+            question=question,
+            window=window,
+            metrics=result.metrics,
+            services=result.services,
+            label_matches=tuple(matches),
+            examples=examples,
+            default_rate_window=self._rate_window,
+            scrape_interval_seconds=self._scrape_interval,
+        )

@@ -1,0 +1,67 @@
+"""The local sentence model: 384 unit-length dimensions, meaning over spelling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from obsai_catalog.embedding import (
+    CachedEmbedder,
+    OnnxSentenceEmbedder,
+    mean_pool_normalise,
+    to_pgvector,
+)
+
+
+def test_mean_pooling_ignores_padding_and_normalises() -> None:
+    hidden = np.array([[[1.0, 0.0], [3.0, 0.0], [100.0, 100.0]]], dtype=np.float32)
+    mask = np.array([[1, 1, 0]], dtype=np.int64)
+    (vector,) = mean_pool_normalise(hidden, mask)
+    assert vector.tolist() == [1.0, 0.0]
+
+
+def test_the_packaged_model_embeds_by_meaning() -> None:
+    model = OnnxSentenceEmbedder()
+    assert model.dimension == 384
+    latency, duration, memory = model.embed(
+        [
+            "p95 latency of checkout",
+            "http request duration seconds. Time spent answering HTTP requests.",
+            "container memory usage bytes",
+        ]
+    )
+    assert len(latency) == 384
+    assert math.isclose(float(np.linalg.norm(latency)), 1.0, rel_tol=1e-3)
+    assert float(np.dot(latency, duration)) > float(np.dot(latency, memory))
+    # Order within a batch does not change a text's vector.
+    (again,) = model.embed(["p95 latency of checkout"])
+    assert np.allclose(again, latency, atol=1e-5)
+    assert model.embed([]) == []
+
+
+class Counting:
+    model_id = "counting"
+    dimension = 2
+
+    def __init__(self) -> None:
+        self.calls: list[list[str]] = []
+
+    def embed(self, texts: list[str]) -> list[list[float]]:  # type: ignore[override]
+        self.calls.append(list(texts))
+        return [[float(len(t)), 1.0] for t in texts]
+
+
+def test_the_cache_embeds_each_text_once() -> None:
+    inner = Counting()
+    cached = CachedEmbedder(inner, size=2)
+    assert cached.embed(["a", "bb", "a"]) == [[1.0, 1.0], [2.0, 1.0], [1.0, 1.0]]
+    assert cached.embed(["bb"]) == [[2.0, 1.0]]
+    assert inner.calls == [["a", "bb"]]
+    cached.embed(["ccc"])  # evicts the least recently used ("a")
+    cached.embed(["a"])
+    assert inner.calls[-1] == ["a"]
+
+
+def test_pgvector_text_form() -> None:
+    assert to_pgvector([1.0, -0.5, 1e-9]) == "[1,-0.5,1e-09]"
