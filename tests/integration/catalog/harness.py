@@ -23,7 +23,9 @@ Metadata = tuple[tuple[str, str], ...]
 
 
 def metadata_for(identity: Identity) -> Metadata:
-    return ((IDENTITY_METADATA, InternalTokenSigner(SECRET).sign(identity)),)
+    # Signed once at import and reused across the session: valid for an hour,
+    # not the services' default two minutes.
+    return ((IDENTITY_METADATA, InternalTokenSigner(SECRET, ttl_seconds=3600).sign(identity)),)
 
 
 SERVICE = metadata_for(Identity.for_service("discovery"))
