@@ -11,6 +11,7 @@ import pytest
 from obsai_devstack.stack import Stack, StackOptions, running_stack
 
 ADMIN_PASSWORD = "e2e-admin-password-1"
+JWT_SECRET = "e2e-jwt-secret-0123456789-abcdefghijklmnop"
 
 
 @pytest.fixture(scope="session")
@@ -20,7 +21,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         demo_world=True,
         env={
             "OBSAI_ADMIN_PASSWORD": ADMIN_PASSWORD,
-            "JWT_SECRET": "e2e-jwt-secret-0123456789-abcdefghijklmnop",
+            "JWT_SECRET": JWT_SECRET,
             "BCRYPT_ROUNDS": "4",
         },
     )
@@ -41,3 +42,21 @@ def admin_token(stack: Stack) -> str:
     )
     assert response.status_code == 200, response.text
     return str(response.json()["access_token"])
+
+
+@pytest.fixture(scope="session")
+def discovered(stack: Stack, admin_token: str) -> dict[str, object]:
+    """A discovery scan run now and waited for, so the catalog is complete."""
+    return trigger_discovery(stack, admin_token)
+
+
+def trigger_discovery(stack: Stack, admin_token: str) -> dict[str, object]:
+    """Run a discovery scan now and wait for it."""
+    response = httpx.post(
+        f"{stack.url}/admin/discovery/trigger",
+        json={"wait": True},
+        headers={"Authorization": f"Bearer {admin_token}"},
+        timeout=120,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())

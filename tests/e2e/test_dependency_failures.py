@@ -1,4 +1,5 @@
-"""Dead dependencies show in health as unhealthy or degraded, quickly, never as a hang."""
+"""Dead dependencies: a clear, shaped error or an honest health report, quickly —
+never a hang. A stack of its own, whose parts this module stops one by one."""
 
 from __future__ import annotations
 
@@ -9,18 +10,57 @@ import httpx
 import pytest
 
 from obsai_devstack.stack import Stack, StackOptions, running_stack
+from tests.e2e.conftest import ADMIN_PASSWORD, JWT_SECRET, trigger_discovery
+
+# A hang fails these calls (client timeout) rather than merely slowing the test.
+TIMEOUT = 15
 
 
 @pytest.fixture(scope="module")
-def lonely_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """Only the query service, and no Prometheus at all."""
-    work_dir: Path = tmp_path_factory.mktemp("lonely")
-    with running_stack(StackOptions(work_dir=work_dir, services=("query",))) as stack:
+def doomed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    work_dir: Path = tmp_path_factory.mktemp("doomed")
+    options = StackOptions(
+        work_dir=work_dir,
+        demo_world=True,
+        env={
+            "OBSAI_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "JWT_SECRET": JWT_SECRET,
+            "BCRYPT_ROUNDS": "4",
+        },
+    )
+    with running_stack(options) as stack:
         yield stack
 
 
-def test_prometheus_down_is_unhealthy_with_503(lonely_stack: Stack) -> None:
-    response = httpx.get(f"{lonely_stack.url}/health", timeout=10)
+@pytest.fixture(scope="module")
+def admin(doomed: Stack) -> dict[str, str]:
+    login = httpx.post(
+        f"{doomed.url}/auth/login", json={"username": "admin", "password": ADMIN_PASSWORD}
+    )
+    token = login.json()["access_token"]
+    trigger_discovery(doomed, token)
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_prometheus_down_is_a_fast_502_that_still_shows_the_promql(
+    doomed: Stack, admin: dict[str, str]
+) -> None:
+    assert doomed.demo is not None
+    doomed.demo.close()
+    response = httpx.post(
+        f"{doomed.url}/query",
+        json={"query": "memory used by the payment service", "no_cache": True},
+        headers=admin,
+        timeout=TIMEOUT,
+    )
+    assert response.status_code == 502, response.text
+    error = response.json()["error"]
+    assert error["code"] == "UPSTREAM_ERROR"
+    assert "container_memory_usage_bytes" in error["details"]["promql"]
+
+
+def test_prometheus_down_is_unhealthy_with_503(doomed: Stack) -> None:
+    response = httpx.get(f"{doomed.url}/health", timeout=TIMEOUT)
     assert response.status_code == 503
     body = response.json()
     assert body["status"] == "unhealthy"
@@ -28,20 +68,20 @@ def test_prometheus_down_is_unhealthy_with_503(lonely_stack: Stack) -> None:
     assert body["components"]["database"] == "healthy"
 
 
-def test_dead_services_show_in_detailed_health(lonely_stack: Stack) -> None:
-    body = httpx.get(f"{lonely_stack.url}/api/v1/health", timeout=10).json()
-    assert {name: s["status"] for name, s in body["services"].items()} == {
-        "auth": "unhealthy",
-        "catalog": "unhealthy",
-        "discovery": "unhealthy",
-    }
+def test_a_dead_service_shows_in_detailed_health(doomed: Stack) -> None:
+    doomed.services["discovery"].stop()
+    body = httpx.get(f"{doomed.url}/api/v1/health", timeout=TIMEOUT).json()
+    assert body["services"]["discovery"]["status"] == "unhealthy"
+    assert body["services"]["auth"]["status"] == "healthy"
 
 
-def test_redis_down_degrades_within_the_check_bound(lonely_stack: Stack) -> None:
-    assert lonely_stack.redis_server is not None
-    lonely_stack.redis_server.stop()
-    # A hang would fail this call (client timeout), not merely slow the test.
-    body = httpx.get(f"{lonely_stack.url}/api/v1/health", timeout=10).json()
-    assert body["components"]["redis"]["status"] == "unhealthy"
-    assert body["components"]["redis"]["message"]
-    assert body["status"] == "unhealthy"  # Prometheus is down too in this stack
+def test_redis_down_shows_and_auth_fails_closed(doomed: Stack, admin: dict[str, str]) -> None:
+    assert doomed.redis_server is not None
+    doomed.redis_server.stop()
+    health = httpx.get(f"{doomed.url}/api/v1/health", timeout=TIMEOUT).json()
+    assert health["components"]["redis"]["status"] == "unhealthy"
+    assert health["components"]["redis"]["message"]
+    # Sessions and rate limits live in Redis; the default is to fail closed.
+    refused = httpx.get(f"{doomed.url}/api/v1/whoami", headers=admin, timeout=TIMEOUT)
+    assert refused.status_code == 503
+    assert refused.json()["error"]["code"] == "UNAVAILABLE"

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from typing import Literal, Protocol
 
 from obsai_auth.api_keys import KEY_PREFIX, KeyLookup, hash_key, is_well_formed
+from obsai_auth.metrics import API_KEY_VALIDATIONS, AUTH_ATTEMPTS, RATE_LIMIT_EXCEEDED
 from obsai_auth.rate_limit import RateLimiter, WindowState
 from obsai_auth.storage import RedisUnavailable
 from obsai_auth.tokens import AccessTokens, SessionStore
@@ -96,10 +97,17 @@ class Authorizer:
 
     async def decide(self, rule: MethodRule, authorization: str, api_key: str) -> Decision:
         """Authenticate, authorize for `rule`, then count the request if the rule says so."""
-        identity, bucket = await self._authenticate(authorization, api_key)
+        credential = "api_key" if api_key or KEY_PREFIX in authorization else "token"
+        try:
+            identity, bucket = await self._authenticate(authorization, api_key)
+        except Unauthenticated:
+            AUTH_ATTEMPTS.labels(credential, "failure").inc()
+            raise
+        AUTH_ATTEMPTS.labels(credential, "success").inc()
         check_access(rule, identity)
         state = await self._count(bucket, counted=rule.rate_limited)
         if state is not None and not state.allowed:
+            RATE_LIMIT_EXCEEDED.labels(bucket.name.split(":", 1)[0]).inc()
             await self._rejections.record_rejection(identity.user_id)
             log.info("rate limited", extra={"bucket": bucket.name, "limit": bucket.limit})
             raise RateLimitExceeded(state)
@@ -142,13 +150,14 @@ class Authorizer:
         return identity, _Bucket(f"user:{identity.user_id}", limit)
 
     async def _from_key(self, key: str) -> tuple[Identity, _Bucket]:
-        if not is_well_formed(key):
-            raise Unauthenticated("invalid API key")
-        principal = await self._keys.resolve(hash_key(key))
+        principal = await self._keys.resolve(hash_key(key)) if is_well_formed(key) else None
         if principal is None:
+            API_KEY_VALIDATIONS.labels("invalid").inc()
             raise Unauthenticated("invalid API key")
         if not principal.key.usable_at(datetime.fromtimestamp(self._clock(), UTC)):
+            API_KEY_VALIDATIONS.labels("revoked_or_expired").inc()
             raise Unauthenticated("API key revoked or expired")
+        API_KEY_VALIDATIONS.labels("valid").inc()
         # A key carries at most its owner's roles, as they are now.
         roles = tuple(r for r in principal.key.roles if r in principal.owner_roles)
         identity = Identity(
