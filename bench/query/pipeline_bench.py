@@ -21,12 +21,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ import grpc
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.latency import Row, print_table, row  # noqa: E402
 from obsai.v1 import query_pb2, query_pb2_grpc  # noqa: E402
 from obsai_catalog.app import build_app as build_catalog  # noqa: E402
 from obsai_catalog.embedding import CachedEmbedder, OnnxSentenceEmbedder  # noqa: E402
@@ -66,31 +66,6 @@ def sign(identity: Identity) -> tuple[tuple[str, str], ...]:
 
 
 USER = sign(Identity("bench-user", "bench", ("user",)))
-
-
-@dataclass
-class Row:
-    case: str
-    requests: int
-    p50_ms: float
-    p99_ms: float
-    mean_ms: float
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(round(q * (len(ordered) - 1)), len(ordered) - 1)
-    return ordered[index]
-
-
-def row(case: str, values: list[float]) -> Row:
-    return Row(
-        case,
-        len(values),
-        round(percentile(values, 0.5), 2),
-        round(percentile(values, 0.99), 2),
-        round(statistics.fmean(values), 2),
-    )
 
 
 async def measure(
@@ -200,14 +175,6 @@ async def main(requests: int) -> list[Row]:
         finally:
             redis.stop()
             postgres.stop()
-
-
-def print_table(rows: list[Row]) -> None:
-    width = max(len(r.case) for r in rows)
-    print(f"{'case':<{width}}  {'n':>5}  {'p50 ms':>8}  {'p99 ms':>8}  {'mean ms':>8}")
-    for r in rows:
-        numbers = f"{r.requests:>5}  {r.p50_ms:>8.2f}  {r.p99_ms:>8.2f}  {r.mean_ms:>8.2f}"
-        print(f"{r.case:<{width}}  {numbers}")
 
 
 if __name__ == "__main__":

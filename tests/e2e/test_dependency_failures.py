@@ -49,7 +49,7 @@ def test_prometheus_down_is_a_fast_502_that_still_shows_the_promql(
     doomed.demo.close()
     response = httpx.post(
         f"{doomed.url}/query",
-        json={"query": "memory used by the payment service", "no_cache": True},
+        json={"query": "How much memory is the payment service using?", "no_cache": True},
         headers=admin,
         timeout=TIMEOUT,
     )

@@ -43,7 +43,7 @@ def test_a_question_gets_promql_explanation_and_data(
 def test_the_same_question_twice_is_a_cache_hit(
     gateway: httpx.Client, admin: dict[str, str]
 ) -> None:
-    question = "memory used by the payment service"
+    question = "How much memory is the payment service using?"
     first = ask(gateway, admin, query=question).json()
     second = ask(gateway, admin, query=question).json()
     assert second["cached"] is True

@@ -189,10 +189,22 @@ class DiscoveryScheduler:
 
     async def trigger(self, *, wait: bool) -> Status:
         task = await self._start(scheduled=False)
-        if task is not None and wait:
-            # A caller that goes away does not cancel the scan it started.
-            await asyncio.shield(task)
+        if wait:
+            await self._wait_for_scan(task)
         return await self.status(triggered=task is not None)
+
+    async def _wait_for_scan(self, task: asyncio.Task[ScanReport | None] | None) -> None:
+        """Waits for the scan this call started, or for the one already running
+        here or on another replica: either way the catalog is fresh after."""
+        running = task or self._current
+        if running is not None and not running.done():
+            # A caller that goes away does not cancel the scan.
+            await asyncio.shield(running)
+            return
+        # Another replica's scan can only be watched through its Redis lock,
+        # which expires if its holder dies, so this ends.
+        while await self._lock.held():  # noqa: ASYNC110
+            await asyncio.sleep(0.2)
 
     async def status(self, *, triggered: bool = False) -> Status:
         running = (self._current is not None and not self._current.done()) or (

@@ -133,11 +133,10 @@ def _public_routes(settings: GatewaySettings) -> list[dict[str, Any]]:
 def _routes(settings: GatewaySettings) -> list[dict[str, Any]]:
     routes = _public_routes(settings)
     for cluster, services in UPSTREAMS.items():
-        timeout = (
-            settings.query_timeout_seconds
-            if cluster == "query"
-            else settings.default_timeout_seconds
-        )
+        timeout = {
+            "query": settings.query_timeout_seconds,
+            "discovery": settings.discovery_timeout_seconds,
+        }.get(cluster, settings.default_timeout_seconds)
         for service in services:
             routes.append(
                 {

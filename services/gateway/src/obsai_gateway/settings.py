@@ -29,6 +29,8 @@ class GatewaySettings(BaseSettings):
     descriptor_path: Path = DEFAULT_DESCRIPTOR
     # Seconds; questions may wait on Claude and Prometheus.
     query_timeout_seconds: float = 60.0
+    # A triggered scan may be waited for (`"wait": true`); first scans embed everything.
+    discovery_timeout_seconds: float = 300.0
     default_timeout_seconds: float = 15.0
     ext_authz_timeout_seconds: float = 2.0
     max_request_bytes: int = 65536
