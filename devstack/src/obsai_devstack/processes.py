@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import os
 import signal
 import socket
@@ -11,6 +13,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
+
+_PR_SET_PDEATHSIG = 1
+# Loaded before any fork: the child only makes one foreign call.
+_LIBC = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+
+
+def _die_with_parent() -> None:
+    """Runs in the child before exec: if whoever started us dies, even by
+    SIGKILL, the kernel sends us SIGTERM, so no process outlives its owner."""
+    _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -54,6 +66,7 @@ class ManagedProcess:
             cwd=cwd,
             user=user,
             start_new_session=True,
+            preexec_fn=_die_with_parent,
         )
 
     @property
