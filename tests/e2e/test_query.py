@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import httpx
@@ -95,12 +96,19 @@ def test_injected_text_gets_no_special_power(gateway: httpx.Client, admin: dict[
         assert "__name__" not in response.json()["promql"]
 
 
+def history_ids(gateway: httpx.Client, headers: dict[str, str]) -> list[str]:
+    history = gateway.get("/history", params={"page.page_size": 500}, headers=headers)
+    assert history.status_code == 200
+    return [entry["id"] for entry in history.json()["entries"]]
+
+
 def test_history_and_feedback(gateway: httpx.Client, admin: dict[str, str]) -> None:
     answer = ask(gateway, admin, query="How many requests per second is the API handling?").json()
-    history = gateway.get("/history", params={"page.page_size": 50}, headers=admin)
-    assert history.status_code == 200
-    ids = [entry["id"] for entry in history.json()["entries"]]
-    assert answer["id"] in ids
+    # History is written off the answer's path, so it is eventually there.
+    deadline = time.monotonic() + 10
+    while answer["id"] not in history_ids(gateway, admin):
+        assert time.monotonic() < deadline, "the answer never reached the history"
+        time.sleep(0.2)
     feedback = gateway.post(
         f"/query/{answer['id']}/feedback", json={"rating": "good"}, headers=admin
     )
