@@ -16,6 +16,7 @@ bounded loops:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
@@ -85,7 +86,7 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory() as tmp,
         running_stack(StackOptions(work_dir=Path(tmp), demo_world=True, env=env)) as stack,
-        _admin_client(stack.url) as client,
+        contextlib.closing(_admin_client(stack.url)) as client,
     ):
         hits = _cache_hits(client, requests)
         overhead, total = _misses(client, max(requests // 3, 30))
