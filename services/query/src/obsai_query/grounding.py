@@ -9,6 +9,7 @@ validator checks their answer against the catalog again.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -52,7 +53,9 @@ class Grounding:
         return self._by_name
 
 
+@functools.lru_cache(maxsize=16384)
 def _value_pattern(value: str) -> re.Pattern[str]:
+    # Thousands of sampled label values overflow re's own 512-entry cache.
     return re.compile(r"(?<![\w-])" + re.escape(value.casefold()) + r"(?![\w-])")
 
 
