@@ -7,10 +7,7 @@ domain and mapped to status codes by that interceptor.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from obsai.v1 import auth_pb2, auth_pb2_grpc, common_pb2
 from obsai_auth.api_keys import ApiKey, ApiKeys, KeyListing, KeyRequest
@@ -20,6 +17,7 @@ from obsai_auth.usage import Usage
 from obsai_auth.users import Accounts, User
 from obsai_common.errors import NotFound, PermissionDenied
 from obsai_common.identity import Identity, InternalTokenSigner, current_identity
+from obsai_common.timestamps import optional_timestamp
 
 Context = Any  # grpc.aio.ServicerContext
 
@@ -138,7 +136,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
             total_queries=report.total_queries,
             total_cache_hits=report.total_cache_hits,
             total_rate_limit_rejections=report.total_rate_limit_rejections,
-            last_activity_at=_ts(report.last_activity_at),
+            last_activity_at=optional_timestamp(report.last_activity_at),
         )
 
     async def Authenticate(
@@ -202,21 +200,13 @@ def _own(owner_id: str, caller: Identity) -> None:
         raise PermissionDenied("other users' keys are managed through /admin/api-keys")
 
 
-def _ts(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def _user(user: User) -> auth_pb2.User:
     return auth_pb2.User(
         id=user.id,
         username=user.username,
         email=user.email,
         roles=user.roles,
-        created_at=_ts(user.created_at),
+        created_at=optional_timestamp(user.created_at),
     )
 
 
@@ -225,7 +215,7 @@ def _tokens(pair: TokenPair) -> auth_pb2.TokenResponse:
         access_token=pair.access_token,
         refresh_token=pair.refresh_token,
         token_type="Bearer",
-        expires_at=_ts(pair.expires_at),
+        expires_at=optional_timestamp(pair.expires_at),
         user=_user(pair.user),
     )
 
@@ -239,10 +229,10 @@ def _key(key: ApiKey) -> auth_pb2.ApiKey:
         owner_id=key.owner_id,
         roles=key.roles,
         rate_limit=key.rate_limit,
-        expires_at=_ts(key.expires_at),
-        last_used_at=_ts(key.last_used_at),
-        created_at=_ts(key.created_at),
-        revoked_at=_ts(key.revoked_at),
+        expires_at=optional_timestamp(key.expires_at),
+        last_used_at=optional_timestamp(key.last_used_at),
+        created_at=optional_timestamp(key.created_at),
+        revoked_at=optional_timestamp(key.revoked_at),
     )
 
 

@@ -6,10 +6,7 @@ interceptor; errors are `obsai_common.errors` raised by the domain.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from obsai.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 from obsai_catalog.catalog import Catalog
@@ -25,6 +22,7 @@ from obsai_catalog.records import (
     TypeSource,
 )
 from obsai_common.errors import InvalidArgument
+from obsai_common.timestamps import to_timestamp
 
 Context = Any
 
@@ -52,12 +50,6 @@ def metric_type(number: int) -> MetricType:
         raise InvalidArgument(f"unknown metric type {number}", details={"field": "type"}) from None
 
 
-def _timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def metric_to_proto(m: MetricRecord) -> catalog_pb2.Metric:
     return catalog_pb2.Metric(
         name=m.name,
@@ -73,8 +65,8 @@ def metric_to_proto(m: MetricRecord) -> catalog_pb2.Metric:
         series_count=m.series_count,
         services=m.services,
         namespaces=m.namespaces,
-        first_seen_at=_timestamp(m.first_seen_at),
-        last_seen_at=_timestamp(m.last_seen_at),
+        first_seen_at=to_timestamp(m.first_seen_at),
+        last_seen_at=to_timestamp(m.last_seen_at),
         stale=m.stale,
     )
 
@@ -86,8 +78,8 @@ def service_to_proto(s: ServiceRecord) -> catalog_pb2.Service:
         source_label=s.source_label,
         metric_count=s.metric_count,
         series_count=s.series_count,
-        discovered_at=_timestamp(s.discovered_at),
-        last_seen_at=_timestamp(s.last_seen_at),
+        discovered_at=to_timestamp(s.discovered_at),
+        last_seen_at=to_timestamp(s.last_seen_at),
         stale=s.stale,
     )
 
@@ -99,8 +91,8 @@ def example_to_proto(e: Example) -> catalog_pb2.Example:
         promql=e.promql,
         usage_count=e.usage_count,
         similarity=e.similarity,
-        created_at=_timestamp(e.created_at),
-        last_used_at=_timestamp(e.last_used_at),
+        created_at=to_timestamp(e.created_at),
+        last_used_at=to_timestamp(e.last_used_at),
     )
 
 

@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from obsai.v1 import discovery_pb2, discovery_pb2_grpc
+from obsai_common.timestamps import optional_timestamp
 from obsai_discovery.records import ScanReport
 from obsai_discovery.scheduler import DiscoveryScheduler, Status
 
 Context = Any
 
 
-def _timestamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def report_to_proto(report: ScanReport) -> discovery_pb2.ScanReport:
     return discovery_pb2.ScanReport(
         scan_id=report.scan_id,
         source=report.source,
-        started_at=_timestamp(report.started_at),
-        finished_at=_timestamp(report.finished_at),
+        started_at=optional_timestamp(report.started_at),
+        finished_at=optional_timestamp(report.finished_at),
         duration_seconds=report.duration_seconds,
         services=report.services,
         metrics=report.metrics,
@@ -44,7 +34,7 @@ def status_to_proto(status: Status) -> discovery_pb2.DiscoveryStatus:
         state=status.state,
         triggered=status.triggered,
         last_scan=None if status.last_scan is None else report_to_proto(status.last_scan),
-        next_scan_at=_timestamp(status.next_scan_at),
+        next_scan_at=optional_timestamp(status.next_scan_at),
     )
 
 

@@ -15,6 +15,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from obsai.v1 import common_pb2, query_pb2, query_pb2_grpc
 from obsai_common.errors import PermissionDenied
 from obsai_common.identity import current_identity
+from obsai_common.timestamps import to_timestamp
 from obsai_query.executor import ResultData, SeriesData
 from obsai_query.feedback import FeedbackService
 from obsai_query.history import HistoryRecord, HistoryWriter
@@ -87,8 +88,6 @@ def answer_message(answer: Answer) -> query_pb2.QueryResponse:
 
 
 def _entry(record: HistoryRecord) -> query_pb2.HistoryEntry:
-    created = Timestamp()
-    created.FromDatetime(record.created_at)
     return query_pb2.HistoryEntry(
         id=record.id,
         user_id=record.user_id,
@@ -99,7 +98,7 @@ def _entry(record: HistoryRecord) -> query_pb2.HistoryEntry:
         error=record.error,
         cached=record.cached,
         timings_ms=_timings(record.timings),
-        created_at=created,
+        created_at=to_timestamp(record.created_at),
     )
 
 

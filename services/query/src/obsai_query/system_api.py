@@ -6,18 +6,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import grpc
-from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from obsai.v1 import system_pb2, system_pb2_grpc
 from obsai_common.identity import current_identity
+from obsai_common.timestamps import now_timestamp
 from obsai_query.health import Check, CheckResult, Status, overall, run_checks
-
-
-def _now() -> Timestamp:
-    stamp = Timestamp()
-    stamp.GetCurrentTime()
-    return stamp
 
 
 def grpc_health_check(channel: grpc.aio.Channel) -> Check:
@@ -51,7 +45,7 @@ class SystemApi(system_pb2_grpc.SystemServiceServicer):  # type: ignore[misc]
         return system_pb2.GetHealthResponse(
             status=status.value,
             components={name: r.status.value for name, r in results.items()},
-            timestamp=_now(),
+            timestamp=now_timestamp(),
         )
 
     async def GetHealthDetails(
@@ -70,12 +64,12 @@ class SystemApi(system_pb2_grpc.SystemServiceServicer):  # type: ignore[misc]
             status=status.value,
             components={n: _component(r) for n, r in components.items()},
             services={n: _component(r) for n, r in services.items()},
-            timestamp=_now(),
+            timestamp=now_timestamp(),
             version=self._version,
         )
 
     async def Ping(self, request: system_pb2.PingRequest, context: Any) -> system_pb2.PingResponse:
-        return system_pb2.PingResponse(message=request.message or "pong", timestamp=_now())
+        return system_pb2.PingResponse(message=request.message or "pong", timestamp=now_timestamp())
 
     async def WhoAmI(self, request: Any, context: Any) -> system_pb2.WhoAmIResponse:
         identity = current_identity()
