@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -45,8 +46,6 @@ def _options(work_dir: Path) -> StackOptions:
 
 def _persistent_secret(path: Path) -> str:
     """A random secret kept across restarts, so sessions and keys survive them."""
-    import secrets
-
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_urlsafe(48))
