@@ -19,6 +19,7 @@ from obsai_auth.api_keys import ApiKeys, PgApiKeyStore
 from obsai_auth.authorizer import Authorizer, LocalAuthenticator, RateLimits
 from obsai_auth.ext_authz import AuthorizationServicer
 from obsai_auth.grpc_api import AuthServicer
+from obsai_auth.key_cache import CachingKeyStore
 from obsai_auth.passwords import PasswordHasher
 from obsai_auth.rate_limit import RedisLoginThrottle, RedisRateLimiter
 from obsai_auth.settings import AuthSettings
@@ -94,7 +95,9 @@ async def build_app(
         )
         session_store = RedisSessionStore(redis)
         sessions = Sessions(session_store, tokens, accounts, settings.refresh_token_ttl_seconds)
-        key_store = PgApiKeyStore(pool)
+        key_store = CachingKeyStore(PgApiKeyStore(pool), redis, settings.api_key_cache_seconds)
+        await key_store.start()
+        stack.push_async_callback(key_store.close)
         keys = ApiKeys(key_store, accounts, settings.rate_limit_api_key_default)
         usage = Usage(PgUsageStore(pool), accounts)
         authorizer = Authorizer(

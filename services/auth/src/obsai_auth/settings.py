@@ -45,6 +45,9 @@ class AuthSettings(CommonSettings):
     rate_limit_user: int = Field(default=100, ge=1)
     rate_limit_admin: int = Field(default=1000, ge=1)
     rate_limit_api_key_default: int = Field(default=100, ge=1)
+    # Resolved API keys are cached this long (revocations reach every replica
+    # at once through Redis; this bounds a missed message). 0 disables.
+    api_key_cache_seconds: float = Field(default=30.0, ge=0)
     # What a Redis outage does to session checks and rate limits:
     # "closed" refuses with UNAVAILABLE; "open" accepts signed, unexpired tokens
     # without the revocation check and skips rate limiting.
