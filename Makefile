@@ -35,8 +35,12 @@ unit: ## fast unit tests only
 eval: install ## accuracy on the dev set (see docs/EVALUATION.md)
 	@$(PY) -m obsai_eval --questions tests/eval/devset.yaml --report .obsai/eval-report.json $(EVAL_ARGS)
 
-bench: install ## benchmarks (see docs/PERFORMANCE.md)
-	@$(PY) -m obsai_devstack bench
+bench: install ## benchmarks (see bench/README.md and docs/PERFORMANCE.md)
+	@$(PY) bench/auth/gateway_bench.py
+	@$(PY) bench/query/gateway_bench.py
+	@$(PY) bench/query/pipeline_bench.py
+	@$(PY) bench/planner/planning_bench.py
+	@$(PY) bench/discovery/run.py --catalog
 
 deploy-check: ## offline checks of compose, k8s manifests and Dockerfiles
 	@scripts/check-deploy.sh

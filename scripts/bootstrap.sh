@@ -20,9 +20,9 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
-if [ -x scripts/install-prometheus.sh ]; then
-  scripts/install-prometheus.sh
-fi
+scripts/install-prometheus.sh
+# node, redis and postgres exporters: the planner's test world of unseen exporters
+scripts/install-exporters.sh
 
 if [ ! -x .tools/node_modules/.bin/buf ]; then
   log "installing buf"

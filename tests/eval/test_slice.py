@@ -24,7 +24,7 @@ from tests.eval.conftest import history_end
 pytestmark = [pytest.mark.eval_slice, pytest.mark.e2e, pytest.mark.timeout(600)]
 
 # Fraction of the slice that must match.
-FLOOR = 0.5
+FLOOR = 0.9
 # Two or so per category, seed and own, terse and misspelt.
 SLICE = (
     "seed-01",  # cpu, a service

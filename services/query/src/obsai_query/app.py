@@ -22,13 +22,13 @@ from obsai_query.claude_health import ClaudeHealth
 from obsai_query.engines import Engine, FallbackEngine
 from obsai_query.engines.circuit import CircuitBreaker
 from obsai_query.engines.claude import ClaudeEngine
-from obsai_query.engines.planner import Planner, search_expansions
 from obsai_query.executor import Executor
 from obsai_query.feedback import FeedbackService
 from obsai_query.grounding import Grounder
 from obsai_query.grpc_api import QueryApi
 from obsai_query.history import HistoryWriter
 from obsai_query.pipeline import PipelineLimits, QueryPipeline
+from obsai_query.planner import Planner, search_expansions
 from obsai_query.prometheus import PrometheusClient
 from obsai_query.settings import QuerySettings
 from obsai_query.system_api import SystemApi, grpc_health_check

@@ -5,7 +5,10 @@
 
 Every stage is timed into `timings_ms`. PromQL that fails validation is never
 executed: with a repairable engine (Claude) the problems are fed back once; a
-query still failing is refused with the reasons in the error's details.
+query still failing is refused with the reasons in the error's details. An
+engine may rank alternatives (`Generation.alternatives`, the planner does):
+when its answer is refused, Prometheus refuses it, or it returns no data, the
+next is tried, and the answer's warnings say so.
 """
 
 from __future__ import annotations
@@ -165,6 +168,19 @@ class PipelineLimits:
     engine_mode: str = "planner"
 
 
+@dataclass(frozen=True, slots=True)
+class _Ran:
+    generation: Generation
+    reports: list[ValidationReport]
+    lookup: dict[str, MetricInfo | None]
+    executions: list[Execution]
+
+    def parts(
+        self,
+    ) -> tuple[Generation, list[ValidationReport], dict[str, MetricInfo | None], list[Execution]]:
+        return self.generation, self.reports, self.lookup, self.executions
+
+
 class QueryPipeline:
     def __init__(
         self,
@@ -252,11 +268,10 @@ class QueryPipeline:
         clock.add("generation", since)
         ENGINE_ANSWERS.labels(generation.engine.split(" ")[0] or "unknown").inc()
 
-        generation, reports, lookup = await self._validated(question, grounding, generation, clock)
+        generation, reports, lookup, executions, notes = await self._first_with_data(
+            question, grounding, generation, window, caller.tenant, clock
+        )
         run_window = window.as_instant() if generation.instant else window
-        since = time.perf_counter()
-        executions = await self._execute(generation.parts, run_window, caller.tenant)
-        clock.add("execution", since)
 
         if generation.repairable and any(_NOT_A_COUNTER in i for e in executions for i in e.infos):
             # Prometheus saw what the catalog could not: one repair round, if unused.
@@ -269,7 +284,7 @@ class QueryPipeline:
                 executions = await self._execute(generation.parts, run_window, caller.tenant)
                 clock.add("execution", since)
 
-        warnings: list[str] = list(window.notes)
+        warnings: list[str] = [*window.notes, *notes]
         for report in reports:
             warnings.extend(report.warnings)
         for execution in executions:
@@ -302,6 +317,61 @@ class QueryPipeline:
             assumptions=generation.assumptions,
             queries=tuple(parts) if len(parts) > 1 else (),
         )
+
+    # --- alternatives
+
+    async def _first_with_data(
+        self,
+        question: str,
+        grounding: Grounding,
+        generation: Generation,
+        window: TimeWindow,
+        tenant: str,
+        clock: _Stopwatch,
+    ) -> tuple[
+        Generation, list[ValidationReport], dict[str, MetricInfo | None], list[Execution], list[str]
+    ]:
+        """The engine's answer or, when it is refused (by the validator or Prometheus) or
+        returns no data, the first of its alternatives that runs and returns data; the
+        first that ran when none has data; else the first refusal."""
+        first_empty: _Ran | None = None
+        refusal: FailedPrecondition | None = None
+        notes: list[str] = []
+        for index, candidate in enumerate((generation, *generation.alternatives)):
+            try:
+                ran = await self._run(question, grounding, candidate, window, tenant, clock)
+            except FailedPrecondition as error:
+                refusal = refusal or error
+                notes.append(f"skipped {candidate.promql!r}: {error.message}")
+                continue
+            if any(e.result.series for e in ran.executions):
+                if index:
+                    notes.append(f"answered with the engine's next-best query (#{index + 1})")
+                return (*ran.parts(), notes if index else [])
+            first_empty = first_empty or ran
+            notes.append(f"{candidate.promql!r} returned no data")
+        if first_empty is not None:
+            return (*first_empty.parts(), [])
+        assert refusal is not None
+        raise refusal
+
+    async def _run(
+        self,
+        question: str,
+        grounding: Grounding,
+        generation: Generation,
+        window: TimeWindow,
+        tenant: str,
+        clock: _Stopwatch,
+    ) -> _Ran:
+        generation, reports, lookup = await self._validated(question, grounding, generation, clock)
+        run_window = window.as_instant() if generation.instant else window
+        since = time.perf_counter()
+        try:
+            executions = await self._execute(generation.parts, run_window, tenant)
+        finally:
+            clock.add("execution", since)
+        return _Ran(generation, reports, lookup, executions)
 
     # --- validation and repair
 

@@ -49,6 +49,9 @@ class Generation:
     additional: tuple[QueryPart, ...] = ()
     # Whether the engine can take the validator's problems and try again.
     repairable: bool = False
+    # Next-best answers, best first: the pipeline tries them in order when this
+    # one is refused by the validator or by Prometheus, or returns no data.
+    alternatives: tuple[Generation, ...] = ()
 
     @property
     def parts(self) -> tuple[QueryPart, ...]:

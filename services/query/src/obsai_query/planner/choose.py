@@ -1,0 +1,820 @@
+"""Stage 2 — choose: which label values the question names, and which metric(s) answer it.
+
+Filters: every label value of the candidate metrics that the question names,
+word for word (separators and plurals aside), or by a glossary phrase ("root
+filesystem"); the label is the one named beside the value ("the X namespace"),
+else the glossary's priority.
+
+Metrics are scored against the intent, never picked from a list:
+
+    + the question's words in the metric's name (3) or help (1), counted once per
+      word, through the glossary's synonyms and the name's spelt-out short forms
+    + carrying every named value on a label (+2), or in its name (+1); a metric
+      whose label lacks the value, or that has no such label, is far down (-3, -4)
+    + the type the measure is usually carried by; labels that can give the asked
+      grouping; the catalog's own relevance score
+    - words of other measures, qualifiers not asked ("limit" when usage is meant),
+      name words the question does not explain (simpler names win ties)
+
+Ratios need partners, found by the words of their names: used/limit,
+available/size, hits/misses and other complements, errors/total, a duration
+total and its count, and a histogram's _bucket/_sum/_count.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+
+from obsai_query.catalog_client import MetricInfo
+from obsai_query.planner.intent import Intent
+from obsai_query.planner.vocabulary import (
+    Vocabulary,
+    inflections,
+    split_name,
+    split_phrase,
+    stem,
+)
+
+# At most this many candidates are scored (the grounding comes ranked by relevance).
+MAX_CANDIDATES = 200
+# Name parts every metric of a kind has; they say nothing about what it measures.
+SUFFIX_WORDS = frozenset(
+    {"total", "bucket", "sum", "count", "byte", "second", "info", "ratio", "seconds", "usec"}
+)
+_SUBWORD = re.compile(r"[a-z0-9]+")
+_STATUS_VALUE = re.compile(r"^[1-5][0-9][0-9]$")
+
+
+# --- filters
+
+
+@dataclass(frozen=True, slots=True)
+class Mention:
+    """Words of the question that name label values: one span, the (label, value)s it fits."""
+
+    start: int
+    end: int
+    text: str
+    options: tuple[tuple[str, str], ...]
+    # Named only through a glossary phrase or a punctuation value: weaker evidence.
+    exact: bool = True
+    # Also a word for what is measured ("scrape", "memory"): a filter where it fits,
+    # never a reason to pass over a metric without it.
+    weak: bool = False
+
+    @property
+    def words(self) -> frozenset[str]:
+        return frozenset(split_phrase(self.text))
+
+
+@functools.lru_cache(maxsize=262144)
+def value_key(value: str) -> str:
+    """A label value as words: "api-gateway" → "api gateway", "/api/v1/orders" → "api v1 orders"."""
+    return " ".join(_SUBWORD.findall(value.lower()))
+
+
+def _subwords(text: str) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in _SUBWORD.finditer(text)]
+
+
+def _question_keys(
+    text: str, consumed: Sequence[tuple[int, int]]
+) -> dict[str, list[tuple[int, int, bool]]]:
+    """Every run of 1..5 words of the text as a lookup key → [(start, end, exact)]."""
+    parts = [p for p in _subwords(text) if not _inside(p[1], p[2], consumed)]
+    keys: dict[str, list[tuple[int, int, bool]]] = {}
+    for i in range(len(parts)):
+        for n in range(1, 6):
+            run = parts[i : i + n]
+            if len(run) < n or any(b[1] - a[2] > 3 for a, b in itertools.pairwise(run)):
+                break
+            start, end = run[0][1], run[-1][2]
+            key = " ".join(p[0] for p in run)
+            keys.setdefault(key, []).append((start, end, True))
+            last = run[-1][0]
+            # Plurals and "503s": the singular names the value too.
+            for cut in ("es", "s"):
+                if len(last) > len(cut) + 1 and last.endswith(cut):
+                    singular = " ".join([*(p[0] for p in run[:-1]), last[: -len(cut)]])
+                    keys.setdefault(singular, []).append((start, end, False))
+    return keys
+
+
+def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def _is_status_label(label: str, values: Sequence[str], vocab: Vocabulary) -> bool:
+    return label in vocab.status_labels or (
+        bool(values) and all(_STATUS_VALUE.match(v) for v in values)
+    )
+
+
+def find_mentions(
+    intent: Intent, metrics: Sequence[MetricInfo], vocab: Vocabulary, original: str = ""
+) -> list[Mention]:
+    """Label values the question names, longest first; shorter overlapping ones dropped."""
+    text = intent.text
+    keys = _question_keys(text, intent.consumed)
+    found: dict[tuple[int, int], dict[tuple[str, str], bool]] = {}
+    punctuation: dict[str, set[str]] = {}
+    for label, values in distinct_labels(metrics):
+        status = None
+        for value in values:
+            key = value_key(value)
+            if not key:
+                if value.strip():
+                    punctuation.setdefault(value, set()).add(label)
+                continue
+            if key.replace(" ", "").isdigit():
+                if status is None:
+                    status = _is_status_label(label, values, vocab)
+                if not status:
+                    continue
+            if len(key) < 2:
+                continue
+            for start, end, exact in keys.get(key, ()):
+                options = found.setdefault((start, end), {})
+                options[(label, value)] = options.get((label, value), False) or exact
+    mentions = [
+        Mention(
+            start,
+            end,
+            text[start:end],
+            tuple(sorted(o for o, exact in options.items() if exact)) or tuple(sorted(options)),
+        )
+        for (start, end), options in found.items()
+    ]
+    mentions += _phrase_mentions(intent, metrics, vocab, punctuation)
+    mentions = [m for m in mentions if not _idle_word(m, intent, vocab, original)]
+    measure_words = vocab.measure_say_words
+    mentions = [
+        replace(m, weak=True) if m.words and m.words <= measure_words else m for m in mentions
+    ]
+    mentions.sort(key=lambda m: (-(m.end - m.start), m.start))
+    kept: list[Mention] = []
+    for mention in mentions:
+        if any(mention.start < k.end and k.start < mention.end for k in kept):
+            continue
+        kept.append(mention)
+    return sorted(kept, key=lambda m: m.start)
+
+
+def distinct_labels(metrics: Sequence[MetricInfo]) -> list[tuple[str, tuple[str, ...]]]:
+    """(label, values) of the metrics, each distinct pair once (metrics share label sets)."""
+    seen: set[tuple[str, tuple[str, ...]]] = set()
+    out = []
+    for metric in metrics:
+        for label, values in metric.labels.items():
+            if label.startswith("__") or label in ("le", "quantile"):
+                continue
+            key = (label, tuple(values))
+            if key not in seen:
+                seen.add(key)
+                out.append(key)
+    return out
+
+
+def _phrase_mentions(
+    intent: Intent,
+    metrics: Sequence[MetricInfo],
+    vocab: Vocabulary,
+    punctuation: Mapping[str, set[str]],
+) -> list[Mention]:
+    """Values named by a glossary phrase ("root filesystem"), or punctuation values ("/")
+    standing alone next to a word that names their label ("the / filesystem")."""
+    text = intent.text
+    labels_with = {(label, value) for label, values in distinct_labels(metrics) for value in values}
+    out: list[Mention] = []
+    for pattern, assignment in vocab.value_phrases:
+        for match in pattern.finditer(text):
+            options = tuple((k, v) for k, v in assignment.items() if (k, v) in labels_with)
+            if options:
+                out.append(Mention(match.start(), match.end(), match.group(0), options, False))
+    for value, labels in punctuation.items():
+        for match in re.finditer(r"(?:(?<=\s)|^)" + re.escape(value) + r"(?=\s|$|\?)", text):
+            around = set(split_phrase(text[max(0, match.start() - 25) : match.end() + 25]))
+            named = [label for label in sorted(labels) if around & _label_words(label, vocab)]
+            if not named and len(labels) == 1:
+                named = sorted(labels)  # the one label that has it
+            if named:
+                options = tuple((label, value) for label in named)
+                out.append(Mention(match.start(), match.end(), value, options, False))
+    return out
+
+
+def _idle_word(mention: Mention, intent: Intent, vocab: Vocabulary, original: str) -> bool:
+    """A value that is also an everyday or glossary word ("up", "total", "get") is a filter
+    only when written in capitals ("GET") or beside the name of its label."""
+    words = split_phrase(mention.text)
+    if not words or not all(w in vocab.common_words or w in vocab.operation_words for w in words):
+        return False
+    if original and re.search(r"\b" + re.escape(mention.text.upper()) + r"\b", original):
+        return False
+    around = set(split_phrase(intent.text[max(0, mention.start - 20) : mention.end + 20]))
+    return not any(around & _label_words(label, vocab) for label, _ in mention.options)
+
+
+def _label_words(label: str, vocab: Vocabulary) -> frozenset[str]:
+    return vocab.label_words(label)
+
+
+def label_for(
+    mention: Mention, metric: MetricInfo, intent: Intent, vocab: Vocabulary
+) -> tuple[str, str] | None:
+    """The (label, value) a mention filters on for this metric, or None if it cannot."""
+    options = [
+        (label, value) for label, value in mention.options if _has_value(metric, label, value)
+    ]
+    if not options:
+        return None
+    if len(options) == 1:
+        return options[0]
+    text = intent.text
+    before = split_phrase(text[max(0, mention.start - 25) : mention.start])[-1:]
+    following = re.match(r"\W*([a-z]+)", text[mention.end :])
+    # "the shop database" names a database; "postgres databases" are postgres's.
+    after = (
+        split_phrase(following.group(1))[:1]
+        if following and not following.group(1).endswith("s")
+        else []
+    )
+    named = [o for o in options if set(before + after) & _label_words(o[0], vocab)]
+    pool = named or options
+    priority = {label: i for i, label in enumerate(vocab.filter_label_priority)}
+    return min(pool, key=lambda o: (priority.get(o[0], len(priority)), o[0]))
+
+
+def _has_value(metric: MetricInfo, label: str, value: str) -> bool:
+    values = metric.labels.get(label)
+    if values is None:
+        return False
+    # A label cut to a sample may have the value all the same.
+    return value in values or label in metric.truncated_labels
+
+
+def filters_for(
+    metric: MetricInfo, mentions: Sequence[Mention], intent: Intent, vocab: Vocabulary
+) -> tuple[dict[str, list[str]], list[Mention]]:
+    """label → values this metric is filtered on, and the mentions it cannot carry."""
+    filters: dict[str, list[str]] = {}
+    dropped: list[Mention] = []
+    name_words = vocab.metric_words(metric.name)
+    for mention in mentions:
+        chosen = label_for(mention, metric, intent, vocab)
+        if chosen is None:
+            if not (mention.words and mention.words <= name_words):
+                dropped.append(mention)
+            continue
+        label, value = chosen
+        values = filters.setdefault(label, [])
+        if value not in values:
+            values.append(value)
+    return filters, dropped
+
+
+# --- grouping
+
+
+def group_labels(words: Iterable[str], metric: MetricInfo, vocab: Vocabulary) -> list[str]:
+    """Labels of the metric that "by X / per X / each X / which X" name, in order."""
+    chosen: list[str] = []
+    for phrase in words:
+        for label in _labels_named(phrase, metric, vocab):
+            if label not in chosen:
+                chosen.append(label)
+    return chosen
+
+
+def _labels_named(phrase: str, metric: MetricInfo, vocab: Vocabulary) -> list[str]:
+    labels = metric.labels
+    stems = split_phrase(phrase)
+    if not stems:
+        return []
+    found: list[str] = []
+    for joined in dict.fromkeys(("_".join(stems), stems[-1], stems[0])):
+        found = [
+            label
+            for label in labels
+            if label not in ("le", "__name__", "quantile")
+            and (stem(label) == joined or "_".join(split_name(label)) == joined)
+        ][:1]
+        if found:
+            break
+    if not found:
+        for key in (phrase, " ".join(stems), stems[-1], stems[0]):
+            options = vocab.label_synonyms.get(key, ()) or vocab.label_synonyms.get(
+                key.rstrip("s"), ()
+            )
+            usable = [o for o in options if o in labels and _tells_apart(metric, o)]
+            if usable:
+                found = usable[:1]
+                break
+    if not found:
+        return []
+    label = found[0]
+    identity = vocab.identity_labels.get(label)
+    if identity:
+        return [part for part in identity if part in labels]
+    return [label]
+
+
+def _tells_apart(metric: MetricInfo, label: str) -> bool:
+    values = metric.labels.get(label, ())
+    return len(values) != 1 or label in metric.truncated_labels
+
+
+# --- scoring
+
+
+@dataclass(frozen=True, slots=True)
+class Concept:
+    """One thing the question says about the metric: a word and its stand-ins."""
+
+    word: str
+    alternatives: frozenset[str]
+    weight: float = 1.0
+    measure: str = ""
+
+
+@dataclass
+class Choice:
+    metric: MetricInfo
+    score: float
+    reasons: list[str] = field(default_factory=list)
+    filters: dict[str, list[str]] = field(default_factory=dict)
+    dropped: list[Mention] = field(default_factory=list)
+    covered: int = 0  # concepts found in the name or help
+
+
+@dataclass
+class Context:
+    """What scoring needs of the intent, computed once per question."""
+
+    intent: Intent
+    concepts: list[Concept]
+    mentions: list[Mention]
+    wanted: frozenset[str]
+    unwanted: frozenset[str]
+    group_words: list[str]
+    groupable: set[str]  # group words some candidate can group by
+    preferred_type: str
+    # Name words of every counter among the candidates (to find complements fast).
+    counters: frozenset[tuple[str, ...]] = frozenset()
+    preferred_unit: str = ""
+    # Words of the question outside the values it names.
+    free_words: frozenset[str] = frozenset()
+
+
+def concepts_of(
+    intent: Intent,
+    mentions: Sequence[Mention],
+    vocab: Vocabulary,
+    group_words: Sequence[str] | None = None,
+) -> list[Concept]:
+    """The measures, then every other content word of the question (with its synonyms);
+    the words that name a grouping are labels, not concepts."""
+    text = intent.text
+    concepts: list[Concept] = []
+    covered: list[tuple[int, int]] = [*intent.consumed, *((m.start, m.end) for m in mentions)]
+    for measure in vocab.measures:
+        if measure.name not in intent.measures:
+            continue
+        said: set[str] = set()
+        for pattern in measure.say:
+            for match in pattern.finditer(text):
+                said.update(split_phrase(match.group(0)))
+                covered.append(match.span())
+        concepts.append(
+            Concept(measure.name, frozenset(measure.metric_words | said), 1.5, measure.name)
+        )
+    for (start, end), synonym_words in vocab.synonyms_in(text):
+        if _inside(start, end, [(m.start, m.end) for m in mentions]):
+            continue
+        said = set(split_phrase(text[start:end]))
+        concepts.append(Concept(text[start:end], frozenset(set(synonym_words) | said), 1.0))
+        covered.append((start, end))
+    measured = list(covered)
+    for name, qualifier in vocab.qualifiers.items():
+        spans = [m.span() for pattern in qualifier.say for m in pattern.finditer(text)]
+        covered.extend(spans)
+        # A qualifier said only inside a measure ("failures" of errors) adds nothing.
+        implied = not spans  # "p99" implies percentiles without saying so
+        if name in intent.qualifiers and (
+            implied or not all(_inside(a, b, measured) for a, b in spans)
+        ):
+            concepts.append(Concept(name, qualifier.metric_words, 0.8))
+    seen = {c.word for c in concepts}
+    groups = intent.group_words if group_words is None else group_words
+    seen.update(w for phrase in groups for w in split_phrase(phrase))
+    operation_words = vocab.operation_words
+    for word, start, end in intent.tokens:
+        if _inside(start, end, covered) or word in seen:
+            continue
+        if word in vocab.common_words or word in operation_words or word.isdigit():
+            continue
+        if len(word) < 2:
+            continue
+        seen.add(word)
+        alternatives = {word, *vocab.abbreviations.get(word, ()), *inflections(word)}
+        concepts.append(Concept(word, frozenset(alternatives), 1.0))
+    return concepts
+
+
+def context_for(
+    intent: Intent, mentions: list[Mention], metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> Context:
+    asked = [m for m in vocab.measures if m.name in intent.measures]
+    others = [m for m in vocab.measures if m.name not in intent.measures]
+    wanted = frozenset().union(*(m.metric_words for m in asked)) if asked else frozenset()
+    unwanted = (
+        frozenset().union(*(m.metric_words for m in others)) - wanted if others else frozenset()
+    )
+    group_words = list(intent.group_words)
+    for mention in mentions:
+        if intent.total and intent.text[: mention.start].rstrip().endswith(" all"):
+            continue  # "the total of all postgres databases": one number
+        following = re.match(r"\s+([a-z][a-z_\-]*s)\b", intent.text[mention.end :])
+        if following and following.group(1) not in group_words:
+            word = following.group(1)
+            if stem(word) in vocab.measure_say_words or stem(word) in vocab.series_words:
+                continue
+            if any(_labels_named(word, m, vocab) for m in metrics):
+                group_words.append(word)
+    concepts = concepts_of(intent, mentions, vocab, group_words)
+    unwanted = (
+        unwanted - frozenset().union(*(c.alternatives for c in concepts)) if concepts else unwanted
+    )
+    groupable = {
+        word for word in group_words if any(_labels_named(word, m, vocab) for m in metrics)
+    }
+    preferred = next((m.prefer for m in asked if m.prefer), "")
+    counters = frozenset(split_name(m.name) for m in metrics if m.is_counter_like)
+
+    unit = next((m.unit for m in asked if m.unit), "")
+    return Context(
+        intent,
+        concepts,
+        mentions,
+        wanted,
+        unwanted,
+        group_words,
+        groupable,
+        preferred,
+        counters,
+        stem(unit) if unit else "",
+        frozenset(
+            w
+            for w, start, end in intent.tokens
+            if not any(m.start <= start and end <= m.end for m in mentions)
+        ),
+    )
+
+
+def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
+    intent = ctx.intent
+    name_words = vocab.metric_words(metric.name)
+    help_words = vocab.text_words(metric.help)
+    parts = split_name(metric.name)
+    # The name without a closing kind word (_total, _bytes …): what it is about.
+    core = (
+        frozenset(vocab.metric_words("_".join(parts[:-1])))
+        if parts[-1:] and (parts[-1] in SUFFIX_WORDS)
+        else name_words
+    )
+    score = 0.0
+    reasons: list[str] = []
+    covered = 0
+    explained: set[str] = set()
+    for concept in ctx.concepts:
+        in_name = concept.alternatives & name_words
+        if in_name:
+            score += 3.0 * concept.weight
+            covered += 1
+            # One word of the name answers a concept; more of its synonyms are extra.
+            hit = next((w for w in parts if vocab.word_forms(w) & concept.alternatives), "")
+            explained.add(hit)
+            reasons.append(f"its name says {concept.word}")
+        elif concept.alternatives & help_words:
+            score += (1.0 if concept.measure else 0.6) * concept.weight
+            covered += 1
+    unwanted = (name_words & ctx.unwanted) - SUFFIX_WORDS
+    score -= min(0.3 * len(unwanted), 1.0)
+    for name, qualifier in vocab.qualifiers.items():
+        if core & qualifier.metric_words and name not in intent.qualifiers:
+            if name == "setting" and "limit" in intent.qualifiers:
+                continue  # a limit is usually a setting
+            score += qualifier.unasked
+    # The type the measure is usually carried by.
+    kind = _kind(metric)
+    preferred = ctx.preferred_type
+    if intent.per_second and preferred == "gauge":
+        preferred = "counter"  # "connections per second": new ones, counted
+    if preferred:
+        if kind == preferred or (preferred == "counter" and kind == "unknown_counter"):
+            score += 1.5
+        elif preferred == "histogram" and kind == "summary":
+            score += 1.0
+        elif preferred == "histogram" and kind == "counter" and "second" in name_words:
+            score += 0.3
+        elif kind in ("histogram", "summary") and preferred != "histogram":
+            score -= 1.5
+    if ctx.preferred_unit == "count":
+        if metric.unit.lower() in ("bytes", "seconds") or set(parts[-2:]) & {"byte", "second"}:
+            score -= 1.0  # operations are counted, not measured in bytes or seconds
+    elif ctx.preferred_unit and ctx.preferred_unit in (metric.unit.lower(), *parts[-2:]):
+        score += 1.0  # network traffic is counted in bytes, unless packets are asked
+    if intent.quantiles and kind not in ("histogram", "summary"):
+        score -= 3.0  # only a distribution has percentiles
+    counter = kind in ("counter", "unknown_counter")
+    if (intent.per_second or intent.rate_word or intent.offset_seconds) and counter:
+        score += 0.5
+    if (intent.ratio or intent.percent) and counter and _has_complement(metric, ctx, vocab):
+        score += 2.0  # "hit ratio": one outcome of two counted ones
+    if intent.down and core & _HEALTH_WORDS:
+        score += 2.5
+    if "errors" in intent.measures and counter and status_label(metric, vocab) is not None:
+        score += 2.0  # it can tell errors from the rest by a status-like label
+    # Metadata, not measurements: build/version info, OpenMetrics creation times.
+    if metric.name.endswith(("_info", "_created")) or "build" in name_words:
+        score -= 3.0
+    # Filters: a metric that carries every value the question names.
+    filters, dropped = filters_for(metric, ctx.mentions, intent, vocab)
+    for mention in ctx.mentions:
+        if mention in dropped:
+            if mention.weak:
+                continue
+            has_label = any(label in metric.labels for label, _ in mention.options)
+            score -= 3.0 if has_label else 4.0
+        elif (
+            mention.words
+            and mention.words <= name_words
+            and not any(label in filters for label, _ in mention.options)
+        ):
+            score += 1.0  # its name says it: a value of no label of it
+        else:
+            score += 1.0 if mention.weak or not mention.exact else 2.0
+            if (
+                len(mention.words) == 1
+                and parts[:1] == tuple(mention.words)
+                and not _label_named_after(mention, ctx.intent, vocab)
+            ):
+                # The system named is the metric's namespace (redis_*, node_*): its own
+                # measurement, not the exporter's process_* or go_* about itself.
+                score += 1.0
+    for word in ctx.group_words:
+        if word in ctx.groupable:
+            score += 0.5 if _labels_named(word, metric, vocab) else -1.5
+    # Other words of the question in the name ("total" RAM, "running" processes).
+    question = intent.stems
+    said = (core & ctx.free_words) - explained - vocab.common_words
+    score += 0.5 * min(len(said), 2)
+    # Name words the question does not explain: simpler names win ties.
+    extra = [
+        w
+        for w in parts
+        if w not in explained and w not in question and w not in SUFFIX_WORDS and not w.isdigit()
+    ]
+    score -= min(0.25 * len(extra), 2.0)
+    # A metric many services expose is the likelier subject of a question naming none.
+    if not any(not m.weak for m in ctx.mentions):
+        score += 0.5 * math.sqrt(min(len(metric.services), 10))
+    score += 2.0 * metric.score
+    return Choice(metric, score, reasons[:2], filters, dropped, covered)
+
+
+def _label_named_after(mention: Mention, intent: Intent, vocab: Vocabulary) -> bool:
+    """ "the node job": the value is said to be one of a label's, not a system's name."""
+    following = re.match(r"\W*([a-z]+)", intent.text[mention.end :])
+    if not following:
+        return False
+    word = set(split_phrase(following.group(1)))
+    return any(word & _label_words(label, vocab) for label, _ in mention.options)
+
+
+_HEALTH_WORDS = frozenset({"up", "success", "healthy", "health", "alive"})
+
+
+def _has_complement(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> bool:
+    parts = split_name(metric.name)
+    asked = ctx.intent.stems
+    for index, word in enumerate(parts):
+        if word in asked and word in vocab.complements:
+            for other in vocab.complements[word]:
+                if (*parts[:index], other, *parts[index + 1 :]) in ctx.counters:
+                    return True
+    return False
+
+
+def _kind(metric: MetricInfo) -> str:
+    if metric.type == "unknown":
+        return "unknown_counter" if metric.is_counter_like else "unknown"
+    return metric.type
+
+
+def family(name: str) -> str:
+    for suffix in ("_bucket", "_sum", "_count"):
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def rank(
+    intent: Intent,
+    metrics: Sequence[MetricInfo],
+    mentions: list[Mention],
+    vocab: Vocabulary,
+) -> tuple[list[Choice], Context]:
+    """Candidates best first, one per histogram/summary family (its _bucket when it has one)."""
+    pool = list(metrics[:MAX_CANDIDATES])
+    ctx = context_for(intent, mentions, pool, vocab)
+    choices = sorted(
+        (score_metric(m, ctx, vocab) for m in pool), key=lambda c: (-c.score, c.metric.name)
+    )
+    by_name = {m.name: m for m in pool}
+    seen: set[str] = set()
+    ranked: list[Choice] = []
+    for choice in choices:
+        metric = choice.metric
+        if metric.type in ("histogram", "summary"):
+            key = family(metric.name)
+            if key in seen:
+                continue
+            seen.add(key)
+            bucket = by_name.get(f"{key}_bucket")
+            base = by_name.get(key)
+            representative = bucket or (
+                base if base is not None and "quantile" in base.labels else None
+            )
+            if representative is not None and representative.name != metric.name:
+                filters, dropped = filters_for(representative, mentions, intent, vocab)
+                choice = Choice(
+                    representative, choice.score, choice.reasons, filters, dropped, choice.covered
+                )
+        ranked.append(choice)
+    return ranked, ctx
+
+
+# --- partners for ratios
+
+
+def core_words(metric: MetricInfo, vocab: Vocabulary, drop: Iterable[str] = ()) -> frozenset[str]:
+    dropped = set(drop) | SUFFIX_WORDS
+    return frozenset(w for w in split_name(metric.name) if w not in dropped)
+
+
+def _same_unit(a: MetricInfo, b: MetricInfo) -> bool:
+    return _unit_of(a) == _unit_of(b)
+
+
+def _unit_of(metric: MetricInfo) -> str:
+    unit = metric.unit.lower()
+    name = metric.name.removesuffix("_total")
+    if unit in ("bytes", "byte") or name.endswith("_bytes"):
+        return "bytes"
+    if unit in ("seconds", "second") or name.endswith("_seconds"):
+        return "seconds"
+    return unit
+
+
+def limit_partner(
+    metric: MetricInfo, metrics: Sequence[MetricInfo], vocab: Vocabulary, kind: str = "limit"
+) -> MetricInfo | None:
+    """The metric of the same thing that holds its limit (kind "limit") or whole ("size")."""
+    limit_words = frozenset(vocab.pairs.get(kind, ()))
+    role_words = (
+        frozenset(vocab.pairs.get("used", ()))
+        | frozenset(vocab.pairs.get("available", ()))
+        | limit_words
+    )
+    own = core_words(metric, vocab, role_words)
+    best: tuple[float, str, MetricInfo] | None = None
+    for other in metrics:
+        if other.name == metric.name or other.type not in ("gauge", "unknown"):
+            continue
+        words = split_name(other.name)
+        if not set(words) & limit_words or not _same_unit(metric, other):
+            continue
+        if set(words) & frozenset(vocab.pairs.get("available", ())):
+            continue
+        theirs = core_words(other, vocab, role_words)
+        shared = len(own & theirs)
+        missing = len(own - theirs)
+        extra = len(theirs - own)
+        if shared == 0 or missing > 1 or extra > 0:
+            continue
+        key = (shared - 0.5 * (missing + extra), other.name, other)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+def complement_partner(
+    metric: MetricInfo, metrics: Sequence[MetricInfo], vocab: Vocabulary, asked: Iterable[str]
+) -> tuple[str, MetricInfo] | None:
+    """The counter of the other outcome: hits ↔ misses, rollbacks ↔ commits."""
+    mine = split_name(metric.name)
+    asked = set(asked)
+    for index, word in enumerate(mine):
+        if word not in asked or word not in vocab.complements:
+            continue
+        for other_word in vocab.complements[word]:
+            wanted = (*mine[:index], other_word, *mine[index + 1 :])
+            for other in metrics:
+                if other.name != metric.name and split_name(other.name) == wanted:
+                    return word, other
+    return None
+
+
+def total_partner(
+    metric: MetricInfo,
+    metrics: Sequence[MetricInfo],
+    vocab: Vocabulary,
+    removed: Iterable[str],
+    counts_only: bool = False,
+) -> MetricInfo | None:
+    """The counter of all events, for a counter of some of them (failed calls → calls),
+    or of their count, for a counter of their total time (duration seconds → commands;
+    `counts_only`: a count of events, never bytes or seconds)."""
+    removable = set(removed)
+    own = core_words(metric, vocab)
+    events = frozenset(vocab.event_words)
+    best: tuple[int, str, MetricInfo] | None = None
+    for other in metrics:
+        if other.name == metric.name or not other.is_counter_like:
+            continue
+        if other.name.endswith(("_bucket", "_sum")):
+            continue
+        if counts_only and set(split_name(other.name)) & {"byte", "second"}:
+            continue
+        # "reads completed" counts reads: words that only say "events" do not count.
+        theirs = core_words(other, vocab) - events
+        if not theirs or not theirs < own:
+            continue
+        gone = own - theirs
+        if not gone <= removable:
+            continue
+        if set(other.labels) - set(metric.labels) - {"__name__"}:
+            continue
+        key = (len(theirs), other.name, other)
+        if best is None or key[:2] > best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+def family_part(metric: MetricInfo, suffix: str, by_name: Mapping[str, MetricInfo]) -> MetricInfo:
+    """`<family>_<suffix>` of a histogram/summary, from the grounding or described from its kin."""
+    name = f"{family(metric.name)}{suffix}"
+    known = by_name.get(name)
+    if known is not None:
+        return known
+    labels = {k: v for k, v in metric.labels.items() if k not in ("le", "quantile")}
+    return MetricInfo(
+        name,
+        metric.type,
+        metric.help,
+        metric.unit,
+        family(metric.name),
+        labels,
+        metric.series_count,
+        metric.services,
+        metric.truncated_labels,
+    )
+
+
+def status_label(metric: MetricInfo, vocab: Vocabulary) -> str | None:
+    """The label of a metric that carries HTTP-style status codes, if it has one."""
+    for label, values in metric.labels.items():
+        if values and all(_STATUS_VALUE.match(v) for v in values):
+            return label
+    for label in vocab.status_labels:
+        if label in metric.labels:
+            return label
+    return None
+
+
+def idle_label(metric: MetricInfo, vocab: Vocabulary) -> tuple[str, str] | None:
+    """(label, value) of the idle state of a per-mode time counter ("CPU in use" = not idle)."""
+    for label, values in metric.labels.items():
+        for value in values:
+            if value.lower() in vocab.idle_values:
+                return label, value
+    return None
+
+
+def estimate_series(metric: MetricInfo, filters: Mapping[str, Sequence[str]]) -> float:
+    """Series the selector is expected to match: the catalog's count narrowed by the filters."""
+    if metric.series_count <= 0:
+        return math.inf
+    estimate = float(metric.series_count)
+    for label, chosen in filters.items():
+        values = metric.labels.get(label, ())
+        if label in metric.truncated_labels or not values:
+            return max(estimate, 2.0) if estimate > 1 else estimate
+        estimate *= min(len(chosen), len(values)) / len(values)
+    return estimate

@@ -1,0 +1,1001 @@
+"""Stage 3 — compose: PromQL for a chosen metric, by its type and the intent.
+
+    counter    rate(x[w]), or increase(x[w]) for "how many … in the last hour"
+    gauge      x as it is; avg_over_time / deriv / predict_linear when asked;
+               time() - x for "how long has it been up" of a timestamp
+    histogram  histogram_quantile(φ, sum by (le, …) (rate(x_bucket[w]))); the
+               average is rate(_sum) / rate(_count); "the share slower than T"
+               is 1 - rate(_bucket{le="T"}) / rate(_count)
+    summary    x{quantile="φ"} (φ as the exporter writes it: "0.99" or "99")
+    ratios     errors / total over a status-like label; one outcome / both
+               (hits / (hits + misses)); used / limit; 1 - available / size;
+               1 - avg(rate(idle)) for time counters split by mode; a duration
+               total / its count — with the same grouping on both sides
+
+Then, around it: now / then for comparisons, max_over_time for peaks, 100 * for
+percentages, unit conversions ("in MB"), thresholds, "== 0" for "which … is
+down", count(), topk/bottomk. One series stays as it is (keeping its labels);
+more are summed (or averaged, or min'd, as the measure says) by the grouping
+asked and the labels filtered on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from obsai_query.catalog_client import MetricInfo
+from obsai_query.engines.base import QueryPart
+from obsai_query.grounding import Grounding
+from obsai_query.planner.choose import (
+    Choice,
+    Context,
+    complement_partner,
+    core_words,
+    estimate_series,
+    family,
+    family_part,
+    group_labels,
+    idle_label,
+    limit_partner,
+    status_label,
+    total_partner,
+)
+from obsai_query.planner.intent import Intent, Threshold
+from obsai_query.planner.vocabulary import Vocabulary, split_name, stem
+from obsai_query.time_range import format_duration
+
+_RE_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
+_TIMESTAMP_WORDS = frozenset({"time", "timestamp", "boot", "start", "epoch", "created"})
+_FAILURE_WORDS = frozenset({"fail", "failed", "failure", "error", "errors", "reject", "rejected"})
+_TIME_WORDS = frozenset({"duration", "second", "time", "latency", "usec", "millisecond"})
+# How a metric's own unit converts to the base unit (seconds, bytes).
+_TO_BASE = {
+    "usec": 1e-6,
+    "microsecond": 1e-6,
+    "microseconds": 1e-6,
+    "millisecond": 1e-3,
+    "milliseconds": 1e-3,
+    "msec": 1e-3,
+}
+
+
+@dataclass
+class Plan:
+    promql: str
+    unit: str
+    explanation: str
+    assumptions: list[str] = field(default_factory=list)
+    instant: bool = False
+    additional: list[QueryPart] = field(default_factory=list)
+    metric: str = ""
+    kind: str = ""
+    score: float = 0.0
+    # An empty result is an answer (a threshold nobody crosses, nothing down).
+    empty_ok: bool = False
+    reasons: list[str] = field(default_factory=list)
+
+
+def quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def regex_alternatives(values: Sequence[str]) -> str:
+    return "|".join(_RE_SPECIAL.sub(r"\\\1", v) for v in values)
+
+
+def selector(
+    name: str,
+    filters: Mapping[str, Sequence[str]],
+    extra: Sequence[str] = (),
+    offset: str = "",
+) -> str:
+    """`name{label="v", other=~"a|b", extra…}`, with ` offset X` last when given."""
+    parts = []
+    for label in sorted(filters):
+        values = list(filters[label])
+        if len(values) == 1:
+            parts.append(f"{label}={quote(values[0])}")
+        else:
+            parts.append(f"{label}=~{quote(regex_alternatives(values))}")
+    parts.extend(extra)
+    text = name + ("{" + ", ".join(parts) + "}" if parts else "")
+    return text + (f" offset {offset}" if offset else "")
+
+
+def ranged(sel: str, window: str) -> str:
+    """A range selector; selector() puts any offset last, the window goes before it."""
+    if " offset " in sel:
+        base, _, off = sel.partition(" offset ")
+        return f"{base}[{window}] offset {off}"
+    return f"{sel}[{window}]"
+
+
+def aggregate(op: str, expr: str, by: Sequence[str]) -> str:
+    return f"{op} by ({', '.join(by)}) ({expr})" if by else f"{op}({expr})"
+
+
+def number(value: float) -> str:
+    if math.isfinite(value) and value == int(value) and abs(value) < 1e15:
+        return str(int(value))
+    return f"{value:.6g}"
+
+
+def percentile(q: float) -> str:
+    n = q * 100
+    text = number(round(n, 3))
+    if text.endswith("1") and not text.endswith("11"):
+        return text + "st"
+    if text.endswith("2") and not text.endswith("12"):
+        return text + "nd"
+    if text.endswith("3") and not text.endswith("13"):
+        return text + "rd"
+    return text + "th"
+
+
+def sentence(text: str) -> str:
+    text = text.strip()
+    return (text[:1].upper() + text[1:] + ".") if text else ""
+
+
+def base_unit(metric: MetricInfo) -> str:
+    unit = metric.unit.lower()
+    words = set(split_name(metric.name))
+    name = metric.name.removesuffix("_total")
+    if unit in ("bytes", "byte") or name.endswith("_bytes") or "byte" in words:
+        return "bytes"
+    if unit in ("seconds", "second") or name.endswith("_seconds") or _to_base(metric) != 1.0:
+        return "seconds"
+    return ""
+
+
+def _to_base(metric: MetricInfo) -> float:
+    for word in (metric.unit.lower(), *split_name(metric.name)):
+        if word in _TO_BASE:
+            return _TO_BASE[word]
+    return 1.0
+
+
+def rate_unit(base: str, metric: MetricInfo) -> str:
+    if base == "bytes":
+        return "bytes_per_second"
+    if base == "seconds":
+        return "cores" if "cpu" in split_name(metric.name) else "ratio"
+    return "per_second"
+
+
+@dataclass
+class Shape:
+    """How the inner expression groups: `by` labels, or as it is when one series."""
+
+    by: list[str]
+    bare: bool
+    op: str = "sum"
+
+    def apply(self, expr: str, op: str | None = None) -> str:
+        if self.bare:
+            return expr
+        return aggregate(op or self.op, expr, self.by)
+
+
+class Composer:
+    def __init__(
+        self,
+        intent: Intent,
+        ctx: Context,
+        grounding: Grounding,
+        vocab: Vocabulary,
+        metrics: Sequence[MetricInfo],
+    ) -> None:
+        self.intent = intent
+        self.ctx = ctx
+        self.grounding = grounding
+        self.vocab = vocab
+        self.metrics = metrics
+        self.by_name = {m.name: m for m in metrics}
+        asked = grounding.window
+        self.rate_window = grounding.default_rate_window
+        self.over_window = asked.is_range and asked.source == "question" and self._window_is_asked()
+        # "above 80%" of something that is no ratio: a share of its limit, or of a core.
+        percent_threshold = intent.threshold is not None and intent.threshold.kind == "percent"
+        self.share_of_limit = intent.share_of_limit or intent.near_limit or percent_threshold
+        # "the HTTP probes", "the targets": the things are the series, one answer each.
+        counted = set(intent.count_of.split())
+        self.per_series = any(
+            word in vocab.series_words and text_word.endswith("s") and word not in counted
+            for word, start, end in intent.tokens
+            for text_word in (intent.text[start:end],)
+        ) or any(
+            stem(w) in vocab.series_words for phrase in ctx.group_words for w in phrase.split()
+        )
+        self.window = format_duration(asked.duration) if self.over_window else self.rate_window
+
+    def _window_is_asked(self) -> bool:
+        intent = self.intent
+        if intent.peak:
+            return False
+        return bool(
+            intent.average
+            or intent.total
+            or intent.window_word in ("over", "during", "within", "across", "in")
+            or intent.ratio
+            or intent.percent
+        )
+
+    # --- entry point
+
+    def compose(self, choice: Choice) -> Plan | None:
+        intent = self.intent
+        metric = choice.metric
+        filters = {k: list(v) for k, v in choice.filters.items()}
+        assumptions = [
+            f"{metric.name} has no label for {m.text!r}; not filtered on it" for m in choice.dropped
+        ]
+        # "each exporter", "per target": each series is one; no label to sum them by.
+        by = group_labels(
+            [
+                w
+                for w in self.ctx.group_words
+                if not any(stem(x) in self.vocab.series_words for x in w.split())
+            ],
+            metric,
+            self.vocab,
+        )
+        counted = self._counted_label(metric)
+        if counted and counted not in by:
+            by.insert(0, counted)  # count(… by (counted)): one series per thing counted
+        subject = intent.which or intent.breaking or (intent.top is not None)
+        if subject and not by and not intent.down and not counted:
+            by = [
+                label
+                for label in self.vocab.subject_labels
+                if label in metric.labels and _tells_apart(metric, label)
+            ][:1]
+        for label, values in filters.items():
+            if len(values) > 1 and label not in by:
+                by.append(label)
+        kept = by + [k for k in sorted(filters) if len(filters[k]) == 1 and k not in by]
+        kind, build = self._builder(metric, filters, kept, assumptions)
+        expr, unit, what = build("")
+        plan = Plan(expr, unit, what, assumptions, metric=metric.name, kind=kind)
+        plan.reasons = list(choice.reasons)
+        plan.score = choice.score
+        self._wrap(plan, build, metric, filters, by, counted)
+        plan.explanation = sentence(plan.explanation)
+        return plan
+
+    # --- the inner expression
+
+    def _shape(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        partner: MetricInfo | None = None,
+    ) -> Shape:
+        grouped = [k for k in kept if k not in filters]
+        single = estimate_series(metric, filters) <= 1 and not grouped
+        if not grouped and (self.per_series or self._health_question(metric)):
+            single = True  # "the HTTP probes", "is it up": each series is one of the things
+        if partner is not None:
+            single = single and estimate_series(partner, _only(filters, partner)) <= 1
+            single = single and set(partner.labels) == set(metric.labels)
+        return Shape(kept, single, self._aggregation(metric))
+
+    def _health_question(self, metric: MetricInfo) -> bool:
+        asked = "availability" in self.intent.measures or self.intent.down
+        return asked and self._is_health(metric) and not self.intent.count_of
+
+    def _aggregation(self, metric: MetricInfo) -> str:
+        measured = [m for m in self.vocab.measures if m.name in self.intent.measures]
+        op = next((m.aggregate for m in measured if m.aggregate != "sum"), "sum")
+        if op == "sum" and metric.type in ("gauge", "unknown") and not metric.is_counter_like:
+            unit = base_unit(metric)
+            if unit == "seconds" and not self._is_timestamp(metric):
+                return "avg"
+            if metric.unit.lower() in ("ratio", "percent") or "ratio" in split_name(metric.name):
+                return "avg"
+        return op
+
+    def _builder(
+        self,
+        metric: MetricInfo,
+        filters: dict[str, list[str]],
+        kept: list[str],
+        assumptions: list[str],
+    ) -> tuple[str, Callable[[str], tuple[str, str, str]]]:
+        intent = self.intent
+        vocab = self.vocab
+        words = set(split_name(metric.name))
+        latency = "latency" in intent.measures or bool(intent.quantiles)
+        is_family = metric.type in ("histogram", "summary")
+        has_quantile = "quantile" in metric.labels
+
+        if intent.uptime and not metric.is_counter_like:
+            return "age", lambda off: self._age(metric, filters, kept, off)
+        if intent.longer_than is not None and metric.type == "histogram":
+            return "fraction_above", lambda off: self._fraction_above(
+                metric, filters, kept, off, assumptions
+            )
+        if is_family and (latency or not intent.measures or intent.average):
+            if (intent.average and not intent.quantiles) or (
+                metric.type == "summary" and not has_quantile
+            ):
+                return "average", lambda off: self._family_average(metric, filters, kept, off)
+            if has_quantile:
+                return "summary_quantile", lambda off: self._summary_quantile(
+                    metric, filters, kept, off, assumptions
+                )
+            if metric.type == "histogram":
+                return "histogram_quantile", lambda off: self._histogram_quantile(
+                    metric, filters, kept, off, assumptions
+                )
+        if metric.is_counter_like and latency and words & _TIME_WORDS:
+            count = total_partner(
+                metric, self.metrics, vocab, _TIME_WORDS | {"usec"}, counts_only=True
+            )
+            if count is not None:
+                assumptions.append(f"the average: {metric.name} / {count.name}")
+                return "counter_average", lambda off: self._counter_average(
+                    metric, count, filters, kept, off
+                )
+        errors = "errors" in intent.measures or bool(intent.status_classes)
+        if metric.is_counter_like and errors:
+            status = status_label(metric, vocab)
+            if status is not None:
+                return "errors", lambda off: self._errors(
+                    metric, status, filters, kept, off, assumptions
+                )
+            if words & _FAILURE_WORDS and self._wants_ratio():
+                total = total_partner(metric, self.metrics, vocab, _FAILURE_WORDS | {"call"})
+                if total is not None:
+                    return "failure_ratio", lambda off: self._pair_ratio(
+                        metric, total, filters, kept, off, "share of {a} in {b}"
+                    )
+        if metric.is_counter_like and (intent.ratio or intent.percent):
+            pair = complement_partner(metric, self.metrics, vocab, intent.stems | words)
+            if pair is not None and pair[0] in intent.stems | set(self._concept_words()):
+                other = pair[1]
+                return "complement_ratio", lambda off: self._complement(
+                    metric, other, filters, kept, off
+                )
+        if self.share_of_limit or (intent.percent and not metric.is_counter_like):
+            found = self._limit_pair(metric)
+            if found is not None:
+                kind, used, limit = found
+                if kind == "used":
+                    return "limit_ratio", lambda off: self._limit_ratio(
+                        used, limit, filters, kept, off
+                    )
+                return "free_ratio", lambda off: self._free_ratio(used, limit, filters, kept, off)
+        if metric.is_counter_like and (intent.percent or self.share_of_limit):
+            idle = idle_label(metric, vocab)
+            if idle is not None and idle[0] not in filters:
+                return "busy_ratio", lambda off: self._busy(metric, idle, filters, kept, off)
+        if metric.is_counter_like:
+            return "rate", lambda off: self._rate(metric, filters, kept, off, assumptions)
+        return "value", lambda off: self._value(metric, filters, kept, off, assumptions)
+
+    def _concept_words(self) -> set[str]:
+        return {w for c in self.ctx.concepts for w in c.alternatives}
+
+    def _wants_ratio(self) -> bool:
+        intent = self.intent
+        return bool(intent.ratio or intent.percent or (intent.rate_word and not intent.per_second))
+
+    # --- builders: each takes an offset ("" for now) and gives (PromQL, unit, what)
+
+    def _rate(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        intent = self.intent
+        shape = self._shape(metric, filters, kept)
+        sel = selector(metric.name, filters, offset=offset)
+        base = base_unit(metric)
+        # CPU time is used, not counted: cores, unless CPU seconds are asked for.
+        cpu = "cpu" in split_name(metric.name) and "cpu second" not in intent.text
+        # "how many … in the last hour", "rows inserted in the last hour": a count.
+        counted = intent.total or intent.window_word == "in"
+        increase = (
+            counted
+            and not intent.per_second
+            and not intent.rate_word
+            and self.over_window
+            and not cpu
+            and metric.type != "unknown"
+        )
+        if increase:
+            expr = f"increase({ranged(sel, self.window)})"
+            unit = base or "count"
+            what = f"increase of {metric.name} over {self.window}"
+        else:
+            expr = f"rate({ranged(sel, self.window)})"
+            unit = rate_unit(base, metric)
+            what = f"per-second rate of {metric.name}"
+            if offset == "":
+                assumptions.append(f"per-second rates over {self.window}")
+            if unit == "cores" and (self.share_of_limit or intent.percent):
+                # A share of CPU with no limit to compare with: of one core, per series.
+                shape.op = "avg"
+                unit = "ratio"
+                if offset == "":
+                    assumptions.append("a percentage of one core for each series")
+        scale = _to_base(metric)
+        if scale != 1.0:
+            expr = f"{shape.apply(expr)} * {number(scale)}"
+            return expr, unit, what
+        return shape.apply(expr), unit, what + _by(shape)
+
+    def _value(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        intent = self.intent
+        shape = self._shape(metric, filters, kept)
+        sel = selector(metric.name, filters, offset=offset)
+        unit = base_unit(metric)
+        if intent.predict_seconds:
+            window = str(self.vocab.defaults.get("predict_window", "1h"))
+            expr = f"predict_linear({ranged(sel, window)}, {number(intent.predict_seconds)})"
+            horizon = format_duration(intent.predict_seconds)
+            what = f"{metric.name} in {horizon}, predicted from the last {window}"
+            assumptions.append(f"a straight line through the last {window}")
+        elif intent.growth:
+            window = str(self.vocab.defaults.get("growth_window", "10m"))
+            expr = f"deriv({ranged(sel, window)})"
+            unit = "bytes_per_second" if unit == "bytes" else "per_second"
+            what = f"how fast {metric.name} changes per second (over {window})"
+        elif intent.average and self.over_window:
+            expr = f"avg_over_time({ranged(sel, self.window)})"
+            what = f"{metric.name} averaged over {self.window}"
+        else:
+            expr = sel
+            what = metric.name
+        if self._health_question(metric):
+            shape.op = "min"
+        scale = _to_base(metric)
+        out = shape.apply(expr)
+        if scale != 1.0:
+            out = f"{out} * {number(scale)}"
+        return out, unit, what + _by(shape)
+
+    def _age(
+        self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], kept: list[str], offset: str
+    ) -> tuple[str, str, str]:
+        shape = self._shape(metric, filters, kept)
+        sel = selector(metric.name, filters, offset=offset)
+        if self._is_timestamp(metric):
+            expr = shape.apply(f"time() - {sel}", "max") if not shape.bare else f"time() - {sel}"
+            return expr, "seconds", f"seconds since {metric.name}"
+        return shape.apply(sel, "max"), base_unit(metric) or "seconds", metric.name
+
+    def _is_timestamp(self, metric: MetricInfo) -> bool:
+        words = set(split_name(metric.name))
+        help_words = set(self.vocab.text_words(metric.help))
+        return bool(words & _TIMESTAMP_WORDS) and (
+            bool(help_words & {"epoch", "unixtime", "unix", "timestamp", "since"})
+            or "timestamp" in words
+        )
+
+    def _is_health(self, metric: MetricInfo) -> bool:
+        words = set(split_name(metric.name))
+        return bool(words & {"up", "success", "healthy"})
+
+    def _histogram_quantile(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        quantiles = self.intent.quantiles or [
+            float(self.vocab.defaults.get("latency_quantile", 0.95))
+        ]
+        if not self.intent.quantiles and not offset:
+            assumptions.append(f"the {percentile(quantiles[0])} percentile (none was named)")
+        bucket = family_part(metric, "_bucket", self.by_name)
+        by = ["le", *kept]
+        scale = _to_base(metric)
+
+        def one(q: float) -> str:
+            inner = aggregate(
+                "sum",
+                f"rate({ranged(selector(bucket.name, filters, offset=offset), self.window)})",
+                by,
+            )
+            text = f"histogram_quantile({number(q)}, {inner})"
+            return f"{text} * {number(scale)}" if scale != 1.0 else text
+
+        unit = base_unit(metric) or "seconds"
+        name = family(metric.name)
+        if len(quantiles) == 1:
+            return (
+                one(quantiles[0]),
+                unit,
+                f"{percentile(quantiles[0])} percentile of {name}" + _by_labels(kept),
+            )
+        parts = [f'label_replace({one(q)}, "quantile", "{number(q)}", "", "")' for q in quantiles]
+        names = ", ".join(percentile(q) for q in quantiles)
+        return (
+            " or ".join(parts),
+            unit,
+            f"the {names} percentiles of {name}, told apart by a quantile label",
+        )
+
+    def _summary_quantile(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        quantiles = self.intent.quantiles or [
+            float(self.vocab.defaults.get("latency_quantile", 0.95))
+        ]
+        values = metric.labels.get("quantile", ())
+        q = quantiles[0]
+        written = _quantile_value(q, values)
+        if written is None:
+            written = number(q)
+            assumptions.append(f"{metric.name} may not have the {percentile(q)} percentile")
+        elif not self.intent.quantiles and not offset:
+            assumptions.append(f"the {percentile(q)} percentile (none was named)")
+        with_quantile = {**filters, "quantile": [written]}
+        shape = self._shape(metric, with_quantile, kept)
+        shape.op = "max"
+        sel = selector(metric.name, filters, [f"quantile={quote(written)}"], offset)
+        expr = shape.apply(sel)
+        scale = _to_base(metric)
+        if scale != 1.0:
+            expr = f"{expr} / {number(1 / scale)}"
+        return (
+            expr,
+            base_unit(metric) or "seconds",
+            f"{percentile(q)} percentile of {metric.name}" + _by(shape),
+        )
+
+    def _family_average(
+        self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], kept: list[str], offset: str
+    ) -> tuple[str, str, str]:
+        total = family_part(metric, "_sum", self.by_name)
+        count = family_part(metric, "_count", self.by_name)
+        expr, _, _ = self._pair_ratio(total, count, filters, kept, offset, "")
+        scale = _to_base(metric)
+        if scale != 1.0:
+            expr = f"{expr} * {number(scale)}"
+        return (
+            expr,
+            base_unit(metric) or "seconds",
+            f"average {family(metric.name)} (sum / count)" + _by_labels(kept),
+        )
+
+    def _counter_average(
+        self,
+        metric: MetricInfo,
+        count: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        expr, _, _ = self._pair_ratio(metric, count, filters, kept, offset, "")
+        scale = _to_base(metric)
+        if scale != 1.0:
+            expr = f"{expr} * {number(scale)}"
+        return expr, "seconds", f"average {metric.name} per {count.name}" + _by_labels(kept)
+
+    def _pair_ratio(
+        self,
+        a: MetricInfo,
+        b: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        what: str,
+    ) -> tuple[str, str, str]:
+        shape = self._shape(a, filters, kept, b)
+        fb = _only(filters, b)
+        num = shape.apply(
+            f"rate({ranged(selector(a.name, filters, offset=offset), self.window)})", "sum"
+        )
+        den = shape.apply(
+            f"rate({ranged(selector(b.name, fb, offset=offset), self.window)})", "sum"
+        )
+        text = what.format(a=a.name, b=b.name) if what else f"{a.name} / {b.name}"
+        return f"{num} / {den}", "ratio", text
+
+    def _errors(
+        self,
+        metric: MetricInfo,
+        status: str,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        intent = self.intent
+        vocab = self.vocab
+        classes = intent.status_classes or ["server_error"]
+        named_code = status in filters
+        shape = self._shape(metric, filters, kept)
+        window = self.window
+        if len(classes) > 1 and not named_code:
+            patterns = sorted(vocab.status_classes[c][1] for c in classes)
+            first = {p[0] for p in patterns}
+            joined = (
+                "[" + "".join(sorted(first)) + "].."
+                if all(p[1:] == ".." for p in patterns)
+                else "|".join(patterns)
+            )
+            sel = selector(metric.name, filters, [f"{status}=~{quote(joined)}"], offset)
+            inner = (
+                f'label_replace(rate({ranged(sel, window)}), "class", "${{1}}xx", '
+                f'{quote(status)}, "(.)..")'
+            )
+            if not offset:
+                assumptions.append(f"classes of {status}: 4xx are client errors, 5xx server errors")
+            return (
+                aggregate("sum", inner, ["class", *kept]),
+                "per_second",
+                f"{metric.name} per second by class of {status}",
+            )
+        kind = classes[0]
+        pattern = vocab.status_classes[kind][1]
+        op = "!~" if intent.success else "=~"
+        extra = [] if named_code else [f"{status}{op}{quote(pattern)}"]
+        if not offset and not named_code:
+            assumptions.append(f'{kind.replace("_", " ")}s are {status}=~"{pattern}"')
+        errors = selector(metric.name, filters, extra, offset)
+        total = selector(
+            metric.name, {k: v for k, v in filters.items() if k != status}, offset=offset
+        )
+        wants_ratio = self._wants_ratio() or intent.breaking or intent.success
+        if intent.spike or intent.per_second or not wants_ratio:
+            counted = (
+                intent.total and self.over_window and not intent.per_second and not intent.spike
+            )
+            fn = "increase" if counted else "rate"
+            expr = shape.apply(f"{fn}({ranged(errors, window)})", "sum")
+            unit = "count" if counted else "per_second"
+            how = "increase" if counted else "per-second rate"
+            what = f"{how} of {metric.name} with {status} {op} {pattern}"
+            return expr, unit, what + _by(shape)
+        shape_all = Shape(shape.by, False, "sum")
+        num = shape_all.apply(f"rate({ranged(errors, window)})")
+        den = shape_all.apply(f"rate({ranged(total, window)})")
+        label = "without" if intent.success else "that are"
+        return (
+            f"{num} / {den}",
+            "ratio",
+            f"share of {metric.name} {label} {kind.replace('_', ' ')}s" + _by(shape_all),
+        )
+
+    def _complement(
+        self,
+        a: MetricInfo,
+        b: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        shape = self._shape(a, filters, kept, b)
+        fb = _only(filters, b)
+        one = shape.apply(
+            f"rate({ranged(selector(a.name, filters, offset=offset), self.window)})", "sum"
+        )
+        other = shape.apply(
+            f"rate({ranged(selector(b.name, fb, offset=offset), self.window)})", "sum"
+        )
+        return (
+            f"{one} / ({one} + {other})",
+            "ratio",
+            f"{a.name} / ({a.name} + {b.name})" + _by(shape),
+        )
+
+    def _limit_pair(self, metric: MetricInfo) -> tuple[str, MetricInfo, MetricInfo] | None:
+        """("used", used, limit) or ("available", available, size) for the metric's thing."""
+        vocab = self.vocab
+        used_words = frozenset(vocab.pairs.get("used", ()))
+        free_words = frozenset(vocab.pairs.get("available", ()))
+        limit_words = frozenset(vocab.pairs.get("limit", ()))
+        roles = used_words | free_words | limit_words
+        words = set(split_name(metric.name))
+        own = core_words(metric, vocab, roles)
+        if words & used_words and (limit := limit_partner(metric, self.metrics, vocab)):
+            return "used", metric, limit
+        # What is left of it and its size: "1 - available / size" (node memory, disks).
+        order = list(vocab.pairs.get("available", ()))
+
+        def rank_free(candidate: MetricInfo) -> int:
+            found = [order.index(w) for w in split_name(candidate.name) if w in order]
+            return min(found) if found else len(order)
+
+        candidates = [metric, *sorted(self.metrics, key=rank_free)]
+        for candidate in candidates:
+            if candidate.is_counter_like or not set(split_name(candidate.name)) & free_words:
+                continue
+            theirs = core_words(candidate, vocab, roles)
+            if candidate is metric or (len(theirs & own) >= 2 and len(theirs - own) <= 1):
+                size = limit_partner(candidate, self.metrics, vocab, "size")
+                if size is not None:
+                    return "available", candidate, size
+        if not words & limit_words and (limit := limit_partner(metric, self.metrics, vocab)):
+            return "used", metric, limit
+        if words & limit_words:
+            # The limit itself was chosen ("percent of its memory limit"): find what uses it.
+            for candidate in self.metrics:
+                cwords = set(split_name(candidate.name))
+                if candidate.is_counter_like or cwords & (limit_words | free_words):
+                    continue
+                if core_words(candidate, vocab, roles) == own:
+                    return "used", candidate, metric
+        return None
+
+    def _limit_ratio(
+        self,
+        used: MetricInfo,
+        limit: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        shape = self._shape(used, filters, kept, limit)
+        num = shape.apply(selector(used.name, _only(filters, used), offset=offset), "sum")
+        den = shape.apply(selector(limit.name, _only(filters, limit), offset=offset), "sum")
+        return f"{num} / {den}", "ratio", f"{used.name} as a share of {limit.name}" + _by(shape)
+
+    def _free_ratio(
+        self,
+        free: MetricInfo,
+        size: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        shape = self._shape(free, filters, kept, size)
+        num = shape.apply(selector(free.name, _only(filters, free), offset=offset), "sum")
+        den = shape.apply(selector(size.name, _only(filters, size), offset=offset), "sum")
+        return (
+            f"1 - {num} / {den}",
+            "ratio",
+            f"the share used: 1 - {free.name} / {size.name}" + _by(shape),
+        )
+
+    def _busy(
+        self,
+        metric: MetricInfo,
+        idle: tuple[str, str],
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        label, value = idle
+        sel = selector(metric.name, filters, [f"{label}={quote(value)}"], offset)
+        shape = Shape(kept, False, "avg")
+        expr = shape.apply(f"rate({ranged(sel, self.window)})")
+        return f"1 - {expr}", "ratio", f"the share of {metric.name} not {value}" + _by(shape)
+
+    def _fraction_above(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        limit = self.intent.longer_than or 0.0
+        bucket = family_part(metric, "_bucket", self.by_name)
+        count = family_part(metric, "_count", self.by_name)
+        bounds = []
+        for value in bucket.labels.get("le", ()):
+            try:
+                bounds.append((float(value), value))
+            except ValueError:
+                continue
+        exact = [v for f, v in bounds if math.isclose(f, limit, rel_tol=1e-9)]
+        above = sorted((f, v) for f, v in bounds if f >= limit)
+        le = exact[0] if exact else (above[0][1] if above else number(limit))
+        if not exact and not offset:
+            assumptions.append(f"the nearest bucket boundary is le={le}")
+        shape = Shape(kept, False, "sum")
+        fast = shape.apply(
+            "rate("
+            + ranged(selector(bucket.name, filters, [f"le={quote(le)}"], offset), self.window)
+            + ")"
+        )
+        every = shape.apply(
+            f"rate({ranged(selector(count.name, filters, offset=offset), self.window)})"
+        )
+        return (
+            f"1 - {fast} / {every}",
+            "ratio",
+            f"share of {family(metric.name)} above {le}s" + _by(shape),
+        )
+
+    # --- around the inner expression
+
+    def _counted_label(self, metric: MetricInfo) -> str:
+        """The label of "how many <things>" when the things are values of a label."""
+        noun = self.intent.count_of
+        if not noun:
+            return ""
+        nouns = noun.split()
+        if self._counts_itself(metric) or nouns[-1] in self.vocab.series_words:
+            return ""  # targets, instances: its series
+        for word in reversed(nouns):
+            labels = group_labels([word], metric, self.vocab)
+            if labels:
+                return labels[-1]
+        return ""
+
+    def _counts_itself(self, metric: MetricInfo) -> bool:
+        """The metric's value is the number asked ("how many series" of a series gauge)."""
+        nouns = self.intent.count_of.split()
+        parts = [w for w in split_name(metric.name) if w not in ("total", "count")]
+        return bool(nouns and parts and nouns[-1] in self.vocab.word_forms(parts[-1]))
+
+    def _wrap(
+        self,
+        plan: Plan,
+        build: Callable[[str], tuple[str, str, str]],
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        by: list[str],
+        counted: str,
+    ) -> None:
+        intent = self.intent
+        vocab = self.vocab
+        asked = self.grounding.window
+        if intent.offset_seconds:
+            offset = format_duration(intent.offset_seconds)
+            earlier, _, _ = build(offset)
+            if intent.compare_then:
+                plan.promql = f"({plan.promql}) / ({earlier})"
+                plan.unit = "ratio"
+                plan.explanation += f", now relative to {offset} earlier"
+                plan.assumptions.append("1 means unchanged; 2 means twice as much as then")
+            else:
+                plan.promql = earlier
+                plan.explanation += f", {offset} ago"
+        if intent.peak and asked.is_range:
+            step = self.rate_window
+            span = format_duration(asked.duration)
+            plan.promql = f"{intent.peak}_over_time(({plan.promql})[{span}:{step}])"
+            extreme = "highest" if intent.peak == "max" else "lowest"
+            plan.explanation = f"the {extreme} {plan.explanation} over {asked.description}"
+            plan.instant = True
+        elif self.over_window and (plan.kind != "value" or intent.average):
+            plan.instant = True
+            plan.explanation += f" over {asked.description}"
+        if intent.percent and plan.unit == "ratio":
+            plan.promql = f"100 * ({plan.promql})"
+            plan.unit = "percent"
+        elif intent.unit is not None:
+            kind, factor, written = intent.unit
+            if kind == "bytes" and plan.unit in ("bytes", "bytes_per_second") and factor != 1:
+                plan.promql = f"({plan.promql}) / {number(factor)}"
+                plan.unit = ""
+                plan.explanation += f", in {written.upper()}"
+            elif kind == "seconds" and plan.unit == "seconds" and factor != 1:
+                plan.promql = f"({plan.promql}) / {number(factor)}"
+                plan.unit = ""
+                plan.explanation += f", in {written}"
+        threshold = intent.threshold
+        if threshold is None and intent.near_limit and plan.unit in ("ratio", "percent"):
+            value = float(vocab.defaults.get("near_limit_threshold", 0.85))
+            threshold = Threshold(">", value * (100 if plan.unit == "percent" else 1), "plain")
+            plan.assumptions.append(f"'close to the limit' taken as above {value:.0%}")
+        if threshold is None and intent.breaking and plan.unit == "ratio":
+            value = float(vocab.defaults.get("breaking_error_ratio", 0.05))
+            threshold = Threshold(">", value, "plain")
+            plan.assumptions.append(f"'breaking' taken as an error ratio above {value:.0%}")
+        if threshold is not None:
+            value = threshold.value
+            if threshold.kind == "percent" and plan.unit in ("ratio", "cores"):
+                value /= 100
+            plan.promql = f"{_paren(plan.promql)} {threshold.op} {number(value)}"
+            plan.explanation += f", only where {threshold.op} {number(value)}"
+            plan.empty_ok = True
+        elif intent.down and plan.kind == "value" and self._is_health(metric):
+            plan.promql = f"{_paren(plan.promql)} == 0"
+            plan.explanation += ", only where 0 (down)"
+            plan.empty_ok = True
+        if intent.count_of:
+            self._count(plan, metric, counted, filters)
+        elif intent.top is not None and (by or not plan.promql.startswith(_ONE_NUMBER)):
+            kind, k = intent.top
+            if intent.singular_subject and not _top_number_given(intent):
+                k = 1  # "which service … the most", "slowest service": the one
+            plan.promql = f"{kind}({k}, {plan.promql})"
+            plan.explanation = (
+                f"the {k} {'highest' if kind == 'topk' else 'lowest'}: {plan.explanation}"
+            )
+
+    def _count(
+        self, plan: Plan, metric: MetricInfo, counted: str, filters: Mapping[str, Sequence[str]]
+    ) -> None:
+        intent = self.intent
+        words = intent.count_of.split()
+        if self._counts_itself(metric):
+            return
+        if counted:
+            inner = plan.promql
+            if intent.count_have and not plan.empty_ok:
+                inner = f"{_paren(inner)} > 0"
+            plan.promql = f"count({inner})"
+            plan.unit = "count"
+            plan.explanation = f"how many {counted} values: {plan.explanation}"
+            return
+        if words and words[-1] in self.vocab.series_words and plan.kind == "value":
+            inner = selector(metric.name, filters)
+            if self._is_health(metric) and "up" in intent.stems and not intent.down:
+                inner = f"{inner} == 1"
+            elif plan.empty_ok:
+                inner = plan.promql
+            plan.promql = aggregate("count", inner, [])
+            plan.unit = "count"
+            plan.explanation = f"how many series: {plan.explanation}"
+
+
+_ONE_NUMBER = ("sum(", "avg(", "min(", "max(", "count(")
+
+
+def _top_number_given(intent: Intent) -> bool:
+    return bool(
+        re.search(
+            r"\b(?:top|bottom|which|what|the)\s+\d+\b|^\s*\d+\s|\b\d+\s+(?:most|least)",
+            intent.text,
+        )
+    )
+
+
+def _paren(expr: str) -> str:
+    depth = 0
+    for i, ch in enumerate(expr):
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif depth == 0 and ch == " " and expr[i + 1 : i + 2] in ("/", "+", "-", "*", "o", "a"):
+            return f"({expr})"
+    return expr
+
+
+def _only(filters: Mapping[str, Sequence[str]], metric: MetricInfo) -> dict[str, list[str]]:
+    return {k: list(v) for k, v in filters.items() if k in metric.labels}
+
+
+def _by(shape: Shape) -> str:
+    return "" if shape.bare or not shape.by else f" by {', '.join(shape.by)}"
+
+
+def _by_labels(labels: Sequence[str]) -> str:
+    return f" by {', '.join(labels)}" if labels else ""
+
+
+def _tells_apart(metric: MetricInfo, label: str) -> bool:
+    values = metric.labels.get(label, ())
+    return len(values) != 1 or label in metric.truncated_labels
+
+
+def _quantile_value(q: float, values: Sequence[str]) -> str | None:
+    for value in values:
+        try:
+            number_ = float(value)
+        except ValueError:
+            continue
+        if math.isclose(number_, q, rel_tol=1e-9) or math.isclose(number_, q * 100, rel_tol=1e-9):
+            return value
+    return None

@@ -1,0 +1,294 @@
+"""The planner as an engine: remembered examples first, then parse → choose → compose → verify.
+
+Deterministic: the same question and grounding give the same PromQL. Every
+answer says which metric it chose and why, what it assumed, and how confident
+it is; a question it cannot place ("what is the airspeed?") is refused with
+what it would need, rather than answered with a guess.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+
+from obsai_common.errors import FailedPrecondition
+from obsai_query.catalog_client import Example, MetricInfo
+from obsai_query.engines.base import Generation, QueryPart
+from obsai_query.grounding import Grounding
+from obsai_query.planner.choose import (
+    MAX_CANDIDATES,
+    Choice,
+    Concept,
+    Mention,
+    distinct_labels,
+    find_mentions,
+    group_labels,
+    rank,
+    value_key,
+)
+from obsai_query.planner.compose import Composer, Plan, quote
+from obsai_query.planner.intent import Intent, parse_intent
+from obsai_query.planner.verify import lookup_for, verify
+from obsai_query.planner.vocabulary import Vocabulary, default_vocabulary, split_name, stem
+from obsai_query.validator import PromqlValidator
+
+# Candidates composed into plans, and alternatives handed to the pipeline.
+_PLANS = 6
+_ALTERNATIVES = 3
+# A remembered example at least this similar, asking the same apart from the
+# values it names, is reused with the new values.
+EXAMPLE_REUSE_SIMILARITY = 0.85
+_ASK_FOR = "say what to measure (CPU, memory, requests, errors, latency, disk, …) and of what"
+
+
+class Planner:
+    """Engine: deterministic PromQL from the grounding alone."""
+
+    name = "planner"
+
+    def __init__(
+        self, vocabulary: Vocabulary | None = None, validator: PromqlValidator | None = None
+    ) -> None:
+        self.vocab = vocabulary or default_vocabulary()
+        self.validator = validator or PromqlValidator()
+
+    async def generate(
+        self, question: str, grounding: Grounding, feedback: Sequence[str] | None = None
+    ) -> Generation:
+        return self.plan(question, grounding)
+
+    def plan(self, question: str, grounding: Grounding) -> Generation:
+        metrics = list(grounding.metrics[:MAX_CANDIDATES])
+        if not metrics:
+            raise FailedPrecondition(
+                "the catalog has no metric that matches the question: " + _ASK_FOR,
+                details={"engine": self.name},
+            )
+        intent = parse_intent(question, self.vocab, _known_words(metrics))
+        mentions = find_mentions(intent, metrics, self.vocab, question)
+        reused = self._reuse(question, intent, mentions, grounding, metrics)
+        if reused is not None:
+            return reused
+        self._check_named_things(intent, mentions, metrics)
+        choices, ctx = rank(intent, metrics, mentions, self.vocab)
+        best = choices[0]
+        if best.covered == 0 and (ctx.concepts or not mentions):
+            raise FailedPrecondition(
+                f"could not tell what to measure in {question!r}: {_ASK_FOR}",
+                details={"engine": self.name},
+            )
+        unknown = _unmatched_words(ctx.concepts, metrics, self.vocab)
+        composer = Composer(intent, ctx, grounding, self.vocab, metrics)
+        plans = [
+            plan for choice in choices[:_PLANS] if (plan := composer.compose(choice)) is not None
+        ]
+        if intent.percent or intent.ratio or composer.share_of_limit:
+            # A share was asked: plans that give one come first (in their order).
+            plans.sort(key=lambda p: p.unit not in ("ratio", "percent"))
+        kept, refused = verify(plans, grounding, self.validator, metrics)
+        if not kept:
+            why = "; ".join(problems[0] for _, problems in refused[:2]) or "nothing composed"
+            raise FailedPrecondition(
+                f"no valid PromQL could be written for {question!r} ({why}): {_ASK_FOR}",
+                details={"engine": self.name},
+            )
+        primary = kept[0]
+        confidence = _confidence(primary, choices, intent, mentions) - 0.15 * len(unknown)
+        for plan in kept:
+            plan.assumptions += [f"nothing in the catalog matched {w!r}; left out" for w in unknown]
+        generation = self._generation(primary, max(confidence, 0.1), intent)
+        if primary.empty_ok:
+            return generation
+        alternatives = tuple(
+            self._generation(plan, round(confidence * 0.7, 2), intent)
+            for plan in kept[1 : 1 + _ALTERNATIVES]
+            if not plan.empty_ok
+        )
+        return replace(generation, alternatives=alternatives)
+
+    def _check_named_things(
+        self, intent: Intent, mentions: Sequence[Mention], metrics: Sequence[MetricInfo]
+    ) -> None:
+        """ "the auth service" when no service is called auth: say so, and what there is."""
+        for match in _NAMED_THING.finditer(intent.text):
+            word, noun = match.group(1), match.group(2)
+            start = match.start(1)
+            if stem(word) in self.vocab.common_words or any(
+                m.start <= start < m.end for m in mentions
+            ):
+                continue
+            if stem(word) in self.vocab.operation_words or word.isdigit():
+                continue
+            if any(word in self.vocab.metric_words(m.name) for m in metrics):
+                continue
+            known: set[str] = set()
+            for metric in metrics:
+                for label in group_labels([noun], metric, self.vocab):
+                    known.update(metric.labels.get(label, ()))
+            if not known:
+                continue
+            listed = ", ".join(sorted(known)[:12]) + (", …" if len(known) > 12 else "")
+            raise FailedPrecondition(
+                f"no {noun} called {word!r} in the catalog: which {noun}? ({listed})",
+                details={"engine": self.name, "unknown": word},
+            )
+
+    def _generation(self, plan: Plan, confidence: float, intent: Intent) -> Generation:
+        explanation = plan.explanation
+        why = f" Chose {plan.metric}"
+        if plan.reasons:
+            why += f" ({'; '.join(plan.reasons)})"
+        explanation += why + "."
+        assumptions = list(plan.assumptions)
+        for wrong, right in intent.corrections:
+            assumptions.append(f"read {wrong!r} as {right!r}")
+        return Generation(
+            promql=plan.promql,
+            explanation=explanation,
+            confidence=round(confidence, 2),
+            assumptions=tuple(dict.fromkeys(assumptions)),
+            engine=self.name,
+            unit=plan.unit,
+            instant=plan.instant,
+            additional=tuple(plan.additional),
+        )
+
+    # --- remembered examples
+
+    def _reuse(
+        self,
+        question: str,
+        intent: Intent,
+        mentions: list[Mention],
+        grounding: Grounding,
+        metrics: Sequence[MetricInfo],
+    ) -> Generation | None:
+        for example in grounding.examples:
+            if example.similarity < EXAMPLE_REUSE_SIMILARITY:
+                continue
+            promql = self._adapted(example, intent, mentions, metrics)
+            if promql is None:
+                continue
+            lookup = lookup_for([promql], {m.name: m for m in metrics})
+            if all(v is not None for v in lookup.values()):
+                report = self.validator.validate(promql, lookup, 0.0)
+                if not report.ok:
+                    continue
+            changed = promql != example.promql
+            return Generation(
+                promql=promql,
+                explanation=(
+                    f"Reused the verified answer to a near-identical question: "
+                    f"{example.question!r}" + (", with this question's values." if changed else ".")
+                ),
+                confidence=round(min(0.95, example.similarity), 2),
+                assumptions=("the remembered example still applies",),
+                engine="example",
+            )
+        return None
+
+    def _adapted(
+        self,
+        example: Example,
+        intent: Intent,
+        mentions: list[Mention],
+        metrics: Sequence[MetricInfo],
+    ) -> str | None:
+        """The example's PromQL with this question's values, if it asks the same apart from them."""
+        theirs = parse_intent(example.question, self.vocab, _known_words(metrics))
+        their_mentions = find_mentions(theirs, metrics, self.vocab, example.question)
+        if _skeleton(intent, mentions) != _skeleton(theirs, their_mentions):
+            return None
+        if len(mentions) != len(their_mentions):
+            return None
+        promql = example.promql
+        for new, old in zip(mentions, their_mentions, strict=True):
+            if value_key(new.text) == value_key(old.text):
+                continue
+            labels = {label for label, _ in old.options} & {label for label, _ in new.options}
+            done = False
+            for label in sorted(labels):
+                old_value = next(v for lab, v in old.options if lab == label)
+                new_value = next(v for lab, v in new.options if lab == label)
+                pattern = re.compile(rf"\b{re.escape(label)}\s*=\s*{re.escape(quote(old_value))}")
+                if pattern.search(promql):
+                    promql = pattern.sub(f"{label}={quote(new_value)}", promql)
+                    done = True
+                    break
+            if not done:
+                return None
+        return promql
+
+
+# "<name> service", "<name> namespace": a thing named by the label it is a value of.
+_NAMED_THING = re.compile(
+    r"\b([a-z][a-z0-9_\-]*)\s+(service|namespace|pod|job|database|container|endpoint|host)\b"
+)
+
+
+def _unmatched_words(
+    concepts: Sequence[Concept], metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> list[str]:
+    """Words of the question no candidate metric's name or help has."""
+    unmatched = []
+    for concept in concepts:
+        if concept.measure:
+            continue
+        if not any(
+            concept.alternatives & (vocab.metric_words(m.name) | vocab.text_words(m.help))
+            for m in metrics
+        ):
+            unmatched.append(concept.word)
+    return unmatched
+
+
+def _skeleton(intent: Intent, mentions: Sequence[Mention]) -> frozenset[str]:
+    return frozenset(
+        word
+        for word, start, end in intent.tokens
+        if not any(m.start <= start and end <= m.end for m in mentions)
+    )
+
+
+def _known_words(metrics: Sequence[MetricInfo]) -> set[str]:
+    """Words a misspelling may be corrected to: metric name words and label values."""
+    known: set[str] = set()
+    for metric in metrics:
+        known.update(split_name(metric.name))
+    for label, values in distinct_labels(metrics):
+        if label == "instance" or len(values) > 200:
+            continue
+        for value in values:
+            known.update(_value_words(value))
+    return known
+
+
+@functools.lru_cache(maxsize=65536)
+def _value_words(value: str) -> tuple[str, ...]:
+    if value.isalpha():
+        return (value.lower(),)
+    return tuple(w for w in value_key(value).split() if w.isalpha())
+
+
+def _confidence(
+    plan: Plan, choices: Sequence[Choice], intent: Intent, mentions: Sequence[Mention]
+) -> float:
+    best = next((c for c in choices if c.metric.name == plan.metric), choices[0])
+    confidence = 0.4
+    if intent.measures:
+        confidence += 0.15
+    if best.covered >= 2:
+        confidence += 0.1
+    if best.score >= 6:
+        confidence += 0.1
+    runner_up = next((c for c in choices if c.metric.name != best.metric.name), None)
+    if runner_up is None or best.score - runner_up.score >= 2:
+        confidence += 0.1
+    confidence -= 0.1 * len(best.dropped)
+    confidence -= 0.05 * len(intent.corrections)
+    return max(0.1, min(confidence, 0.9))
+
+
+__all__ = ["Planner", "QueryPart"]

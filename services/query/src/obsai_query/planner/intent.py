@@ -1,0 +1,529 @@
+"""Stage 1 — parse: a question becomes an `Intent`.
+
+What is measured (the glossary's measures and the question's other content
+words), what to do with it (current value, per-second rate, increase over a
+window, ratio or percentage, quantiles, average, top/bottom k, count, comparison
+with an earlier time, threshold, prediction, "which … is down"), how to group
+("by/per/each/which X") and over which window. Label values (filters) are found
+in the next stage, against the labels the catalog knows.
+
+Misspelt words are corrected towards the words the glossary and the grounding
+know ("latancy" → latency, "databse" → database) before anything is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from obsai_query.planner.vocabulary import Vocabulary, stem, words
+from obsai_query.time_range import parse_duration
+
+_TOKEN = re.compile(r"[a-z0-9][a-z0-9'\-./]*[a-z0-9]|[a-z0-9]")
+_QUANTILE_P = re.compile(r"\bp(\d{2,3}(?:\.\d+)?)\b")
+_QUANTILE_TH = re.compile(r"\b(\d{1,2}(?:\.\d+)?)(?:st|nd|rd|th)\b")
+_QUANTILE_PERCENT = re.compile(r"\b(\d{1,2}(?:\.\d+)?)\s*(?:%|percent)\s*(?:percentile|quantile)")
+_NUMBER_WORDS = {
+    "a": 1,
+    "an": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "ten": 10,
+    "twelve": 12,
+    "twenty": 20,
+    "thirty": 30,
+}
+_NUMBER = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|ten|twelve|twenty|thirty)"
+_TIME_UNIT = r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|[smhdw])"
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_TOP_N = re.compile(
+    r"\b(?:top|bottom|which|what|the)\s+(\d{1,3})\b(?!\s*(?:%|percent|[smhdw]\b|ms\b))"
+    r"|\b(\d{1,3})\s+(?:most|least|[a-z]+est)\b"
+)
+_THRESHOLD = re.compile(
+    r"\b(above|over|more than|greater than|exceeding|exceeds|exceed|higher than|at least|"
+    r"longer than|slower than|bigger than|larger than|"
+    r"below|under|less than|lower than|at most|fewer than|faster than|shorter than|"
+    r"smaller than)\s+(-?\d+(?:\.\d+)?)\s*(%|percent\b|[a-z]+\b)?"
+)
+_LESS = (
+    "below",
+    "under",
+    "less than",
+    "lower than",
+    "at most",
+    "fewer than",
+    "faster than",
+    "shorter than",
+    "smaller than",
+)
+_AGO = re.compile(rf"\b{_NUMBER}\s*{_TIME_UNIT}\s+ago\b")
+_THEN = re.compile(
+    r"\b(?:to|than|vs\.?|versus|with|against|and)\s+(?:the\s+)?(?:same\s+time\s+)?"
+    r"(yesterday|last week|last hour|a week ago|a day ago)\b"
+)
+_HORIZON = re.compile(
+    rf"\b(?:in|within|after|for the next|over the next|next)\s+{_NUMBER}\s*{_TIME_UNIT}\b"
+)
+_WINDOW = re.compile(
+    r"\b(over|in|during|for|within|across|from)?\s*(?:the\s+)?(?:last|past|previous|prior)\s+"
+    r"(?:\d+\s*)?[a-z]+"
+)
+_GROUP = re.compile(
+    r"\b(?:by|per|each|every|all(?!\s+of\b))\s+(?:the\s+)?(?:http\s+)?"
+    r"([a-z][a-z_\-]*)(?=(\s+[a-z][a-z_\-]*)?)"
+)
+_WHICH = re.compile(r"\b(?:which|what)\s+(?:\d+\s+)?([a-z][a-z_\-]+)")
+_SUPERLATIVE = re.compile(
+    r"\b(?:top|bottom)?\s*(?:\d+\s+)?"
+    r"(?:most|least|busiest|slowest|fastest|biggest|largest|smallest|heaviest|highest|lowest|"
+    r"hottest|worst|quietest)\s+([a-z][a-z_\-]+)"
+)
+# "top 3 redis commands by …": the ranked things are the last word before "by/in/…".
+_TOP_SUBJECT = re.compile(
+    r"\b(?:top|bottom)\s+(?:\d+\s+)?(?:[a-z][a-z_\-]*\s+){0,2}?([a-z][a-z_\-]+)"
+    r"(?=\s+(?:by|in|with|per|for|of|on|from|that|which|using|over|above|under)\b|\s*\??$)"
+    r"|\b(?:top|bottom)\s+(?:\d+\s+)?([a-z][a-z_\-]+)"
+)
+_SUBJECT_WITH = re.compile(
+    r"(?<!across all )(?<!across )\b([a-z][a-z_\-]+s)\s+(?:(?:with|where|that|having|whose|using|"
+    r"use|are|is|have|has)\b|(?:over|above|under|below|exceeding|more than|less than)\s+\d)"
+)
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)")
+_IN_UNIT = re.compile(
+    r"\b(?:in|as|into)\s+(mb|mib|gb|gib|kb|kib|tb|bytes|megabytes|gigabytes|kilobytes|"
+    r"ms|milliseconds|seconds|microseconds)\b|\b(mb|mib|gb|gib|kb|kib)\s*(?:/s|per\s+second)\b"
+)
+_QUANTITY_UNIT = re.compile(r"^(?:[kmgt]i?b|bytes?|ms|us|s|sec|min|h)$")
+
+
+@dataclass
+class Threshold:
+    op: str  # > or <
+    value: float
+    # How it was given: percent, bytes, seconds or plain.
+    kind: str = "plain"
+    text: str = ""
+
+
+@dataclass
+class Intent:
+    question: str
+    text: str = ""
+    # (word, start, end) of the normalised text, stems.
+    tokens: list[tuple[str, int, int]] = field(default_factory=list)
+    measures: list[str] = field(default_factory=list)
+    # Character spans of the text that are operations, time phrases or numbers.
+    consumed: list[tuple[int, int]] = field(default_factory=list)
+    qualifiers: set[str] = field(default_factory=set)
+    quantiles: list[float] = field(default_factory=list)
+    average: bool = False
+    total: bool = False
+    per_second: bool = False
+    rate_word: bool = False
+    ratio: bool = False
+    percent: bool = False
+    share_of_limit: bool = False
+    near_limit: bool = False
+    peak: str = ""  # max | min, over the question's window
+    growth: bool = False
+    top: tuple[str, int] | None = None  # (topk | bottomk, k)
+    threshold: Threshold | None = None
+    longer_than: float | None = None  # seconds: "take longer than 250ms"
+    offset_seconds: float = 0.0
+    compare_then: bool = False  # a ratio now / then, not just the earlier value
+    predict_seconds: float = 0.0
+    down: bool = False
+    breaking: bool = False
+    spike: bool = False
+    success: bool = False
+    uptime: bool = False
+    count_of: str = ""  # the noun of "how many <noun>", stemmed
+    count_have: bool = False
+    group_words: list[str] = field(default_factory=list)
+    which: bool = False
+    singular_subject: bool = False
+    window_word: str = ""  # the preposition before "last hour" (over, in, for …)
+    unit: tuple[str, float, str] | None = None  # (kind, factor, as written): "in MB"
+    status_classes: list[str] = field(default_factory=list)
+    corrections: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def stems(self) -> set[str]:
+        return {w for w, _, _ in self.tokens}
+
+
+def _damerau(a: str, b: str, limit: int) -> int:
+    """Damerau-Levenshtein (optimal string alignment) distance, capped at limit + 1."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        best = current[0]
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+            best = min(best, current[j])
+        if best > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def correct_spelling(
+    text: str, vocab: Vocabulary, known: Iterable[str] = ()
+) -> tuple[str, list[tuple[str, str]]]:
+    """The text with misspelt words replaced by the one known word they are closest to."""
+    targets = set(vocab.known_words)
+    targets.update(w for w in known if len(w) >= 4 and w.isalpha())
+    by_first: dict[str, list[str]] = {}
+    for word in targets:
+        by_first.setdefault(word[0], []).append(word)
+    corrections: list[tuple[str, str]] = []
+
+    def fix(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if (
+            len(word) < 4
+            or not word.isalpha()
+            or word in targets
+            or stem(word) in targets
+            or stem(word) in vocab.common_words
+            or stem(word) in vocab.operation_words
+            or word in vocab.label_synonyms
+            or stem(word) in vocab.label_synonyms
+        ):
+            return word
+        limit = 1 if len(word) < 10 else 2
+        best: tuple[int, int, str] | None = None
+        for candidate in by_first.get(word[0], ()):
+            if abs(len(candidate) - len(word)) > limit or len(candidate) < 4:
+                continue
+            distance = _damerau(word, candidate, limit)
+            if distance > limit:
+                continue
+            prefix = len(_common_prefix(word, candidate))
+            key = (distance, -prefix, candidate)
+            if best is None or key < best:
+                best = key
+        if best is None:
+            return word
+        corrections.append((word, best[2]))
+        return best[2]
+
+    return re.sub(r"[a-z]+", fix, text), corrections
+
+
+def _common_prefix(a: str, b: str) -> str:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return a[:n]
+
+
+def _number(text: str) -> float:
+    return float(text) if text[0].isdigit() else float(_NUMBER_WORDS.get(text, 1))
+
+
+def _seconds(number: str, unit: str) -> float:
+    return _number(number) * _UNIT_SECONDS[unit[0]] if unit else 0.0
+
+
+def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) -> Intent:
+    """The intent of a question; `known` adds words (metric words, label values) to spell by."""
+    text = vocab.rewrite(" ".join(question.lower().split()))
+    text, corrections = correct_spelling(text, vocab, known)
+    intent = Intent(question=question, text=text, corrections=corrections)
+    intent.tokens = [(stem(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    _measures(intent, vocab)
+    _operations(intent, vocab)
+    _quantiles(intent, vocab)
+    _numbers(intent, vocab)
+    _times(intent, vocab)
+    _grouping(intent, vocab)
+    _statuses(intent, vocab)
+    return intent
+
+
+def measures_in(text: str, vocab: Vocabulary) -> list[str]:
+    """The glossary's measures a (normalised) text names, in the order it names them."""
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for measure in vocab.measures:
+        for pattern in measure.say:
+            for match in pattern.finditer(text):
+                spans.setdefault(measure.name, []).append(match.span())
+    found = []
+    for name, own in spans.items():
+        # "been up" names uptime; the "up" inside it is no question of availability.
+        inside = all(
+            any(
+                s <= a and b <= e and (s, e) != (a, b)
+                for other, theirs in spans.items()
+                if other != name
+                for s, e in theirs
+            )
+            for a, b in own
+        )
+        if not inside:
+            found.append((min(a for a, _ in own), name))
+    # "503s", "500 errors": a 4xx/5xx status code names errors.
+    for match in vocab.status_code.finditer(text):
+        if match.group(1)[0] in "45" and not any(n == "errors" for _, n in found):
+            found.append((match.start(), "errors"))
+    return [name for _, name in sorted(found)]
+
+
+def _measures(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    intent.measures = measures_in(text, vocab)
+    for name, qualifier in vocab.qualifiers.items():
+        if any(p.search(text) for p in qualifier.say):
+            intent.qualifiers.add(name)
+
+
+def _operations(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    no_threshold = _THRESHOLD.sub(" ", text)
+    intent.average = vocab.says("average", text)
+    intent.total = vocab.says("total", text)
+    intent.per_second = vocab.says("per_second", text)
+    intent.rate_word = vocab.says("rate", text)
+    intent.ratio = vocab.says("ratio", text)
+    intent.percent = vocab.says("percent", no_threshold)
+    intent.share_of_limit = vocab.says("share_of_limit", no_threshold)
+    intent.near_limit = vocab.says("near_limit", text)
+    intent.growth = vocab.says("growth", text)
+    intent.breaking = vocab.says("breaking", text)
+    intent.spike = vocab.says("spike", text)
+    intent.success = vocab.says("success", text)
+    intent.down = vocab.says("down", text) and not intent.breaking
+    things = [w for w, _, _ in intent.tokens if w in vocab.series_words]
+    if intent.down and things and "errors" in intent.measures:
+        # Targets and probes that fail are down, not counting errors.
+        intent.measures = [m for m in intent.measures if m != "errors"]
+        if "availability" not in intent.measures:
+            intent.measures.append("availability")
+    intent.uptime = "uptime" in intent.measures
+    if vocab.says("peak", text):
+        intent.peak = "max"
+    elif vocab.says("minimum_over_time", text):
+        intent.peak = "min"
+    for name in ("average", "per_second", "rate", "ratio", "percent", "total", "graph"):
+        intent.consumed.extend(vocab.where(name, text))
+    if vocab.says("which", text) or intent.breaking:
+        intent.which = True
+
+
+def _quantiles(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    found: list[float] = []
+    for match in _QUANTILE_P.finditer(text):
+        value = float(match.group(1))
+        found.append(value / 1000 if value > 100 else value / 100)
+        intent.consumed.append(match.span())
+    if "percentile" in text or "quantile" in text:
+        for match in _QUANTILE_TH.finditer(text):
+            found.append(float(match.group(1)) / 100)
+            intent.consumed.append(match.span())
+        for match in _QUANTILE_PERCENT.finditer(text):
+            found.append(float(match.group(1)) / 100)
+            intent.consumed.append(match.span())
+    if vocab.says("median", text):
+        found.append(0.5)
+    intent.quantiles = sorted(dict.fromkeys(round(q, 6) for q in found if 0 < q < 1))
+    if intent.quantiles and "distribution" in vocab.qualifiers:
+        intent.qualifiers.add("distribution")  # "p99" asks for percentiles
+
+
+def _numbers(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    if threshold := _THRESHOLD.search(text):
+        op = "<" if threshold.group(1) in _LESS else ">"
+        value = float(threshold.group(2))
+        unit = (threshold.group(3) or "").strip()
+        kind = "plain"
+        if unit in ("%", "percent"):
+            kind = "percent"
+        elif unit in vocab.units:
+            kind, factor = vocab.units[unit]
+            value *= factor
+        elif unit and _QUANTITY_UNIT.match(unit):
+            kind = "plain"
+        intent.threshold = Threshold(op, value, kind, threshold.group(0))
+        intent.consumed.append(threshold.span())
+        slower = threshold.group(1) in ("longer than", "slower than") or (
+            kind == "seconds" and ("latency" in intent.measures or "take" in text)
+        )
+        fraction = intent.ratio or intent.percent or "what fraction" in text
+        if slower and kind == "seconds" and fraction and not intent.quantiles:
+            intent.longer_than = value
+            intent.threshold = None
+
+    top_n = _TOP_N.search(text)
+    count = 0
+    if top_n:
+        count = int(next(g for g in top_n.groups() if g))
+        intent.consumed.append(top_n.span())
+    if vocab.says("bottom", text):
+        intent.top = ("bottomk", count or int(vocab.defaults.get("top_k", 5)))
+    elif vocab.says("top", text) or count:
+        intent.top = ("topk", count or int(vocab.defaults.get("top_k", 5)))
+    if intent.top and not count and intent.peak and not vocab.says("top", text):
+        intent.top = None
+    if intent.peak and vocab.says("top", text) and intent.top and not count:
+        # "highest"/"max" said of a window, not of a ranking, unless a subject is ranked.
+        intent.peak = "" if _ranked_subject(text) else intent.peak
+        if intent.peak:
+            intent.top = None
+
+    if match := _IN_UNIT.search(text):
+        unit = (match.group(1) or match.group(2) or "").lower()
+        if unit in vocab.units:
+            kind, factor = vocab.units[unit]
+            intent.unit = (kind, factor, unit)
+            intent.consumed.append(match.span())
+
+    if (match := _HOW_MANY.search(text)) and not intent.per_second:
+        noun = match.group(1).split()
+        while len(noun) > 1 and (
+            stem(noun[-1]) in vocab.common_words or stem(noun[-1]) in vocab.operation_words
+        ):
+            noun.pop()
+        intent.count_of = " ".join(stem(w) for w in noun)
+        rest = text[match.end() :]
+        intent.count_have = bool(re.match(r"\s+(?:have|has|with|that have|are)\b", rest))
+
+
+def _ranked_subject(text: str) -> bool:
+    return bool(_SUPERLATIVE.search(text) or _WHICH.search(text) or _TOP_SUBJECT.search(text))
+
+
+def _times(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    if ago := _AGO.search(text):
+        intent.offset_seconds = _seconds(ago.group(1), ago.group(2))
+        intent.consumed.append(ago.span())
+    elif then := _THEN.search(text):
+        word = then.group(1)
+        intent.offset_seconds = (
+            604800.0 if "week" in word else (3600.0 if "hour" in word else 86400.0)
+        )
+        intent.consumed.append(then.span())
+    elif vocab.says("compare", text) and re.search(r"\byesterday\b", text):
+        intent.offset_seconds = 86400.0
+    elif intent.spike:
+        intent.offset_seconds = parse_duration(str(vocab.defaults.get("spike_offset", "10m")))
+    if intent.offset_seconds:
+        intent.compare_then = bool(
+            intent.spike
+            or vocab.says("compare", text)
+            or re.search(r"\b(?:now|today|change|changed|differ|difference|relative)\b", text)
+        )
+    if vocab.says("predict", text) and (horizon := _HORIZON.search(text)):
+        intent.predict_seconds = _seconds(horizon.group(1), horizon.group(2))
+        intent.consumed.append(horizon.span())
+    if window := _WINDOW.search(text):
+        intent.window_word = window.group(1) or "last"
+        intent.consumed.append(window.span())
+    elif day := re.search(r"\b(over|in|during|for)?\s*(?:the\s+)?(today|yesterday)\b", text):
+        intent.window_word = day.group(1) or ""
+
+
+def _label_noun(word: str) -> str:
+    return word.strip().replace("-", "_")
+
+
+def _grouping(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    unit_words = {"second", "sec", "minute", "hour", "day", "week", "core", "cent"}
+    groups: list[str] = []
+    for match in _GROUP.finditer(text):
+        phrase_words = (match.group(1) + (match.group(2) or "")).split()
+        if len(phrase_words) > 1 and (
+            stem(phrase_words[1]) in vocab.common_words
+            or stem(phrase_words[1]) in vocab.operation_words
+        ):
+            phrase_words = phrase_words[:1]
+        phrase = " ".join(phrase_words)
+        if stem(phrase_words[0]) in unit_words:
+            continue
+        before = text[: match.start()].rstrip()
+        if before.endswith("across"):
+            continue
+        if match.group(0).startswith("all") and (intent.total or before.endswith(("sum of",))):
+            continue  # "total size of all databases": one number
+        groups.append(_label_noun(phrase))
+    subjects: list[str] = []
+    for match in _WHICH.finditer(text):
+        word = match.group(1)
+        if stem(word) in vocab.common_words or stem(word) in vocab.operation_words:
+            continue
+        subjects.append(word)
+        if text[match.start() : match.start() + 5] == "which":
+            intent.which = True
+    for pattern in (_SUPERLATIVE, _TOP_SUBJECT, _SUBJECT_WITH):
+        for match in pattern.finditer(text):
+            word = next(g for g in match.groups() if g)
+            if stem(word) not in vocab.common_words:
+                subjects.append(word)
+    counted = intent.count_of.split()
+    for subject in subjects:
+        word = _label_noun(subject)
+        if word in groups or stem(word) in counted:
+            continue
+        groups.append(word)
+    # "which service", "slowest service": one; "which services", "top pods": several.
+    first = next(iter(subjects), "")
+    intent.singular_subject = bool(first) and not first.endswith("s")
+    intent.group_words = groups
+
+
+def _statuses(intent: Intent, vocab: Vocabulary) -> None:
+    text = intent.text
+    for name, (patterns, _pattern) in vocab.status_classes.items():
+        if any(p.search(text) for p in patterns):
+            intent.status_classes.append(name)
+    both = {"server_error", "client_error"} <= set(intent.status_classes)
+    if both and not re.search(r"\bserver\b|5xx", text):
+        intent.status_classes.remove("server_error")
+
+
+def search_words(question: str, vocab: Vocabulary) -> list[str]:
+    """Extra catalog search texts for a question: the metric words of what it measures,
+    and of the partners its ratios need (a limit for "percentage of", misses for "hits")."""
+    text = vocab.rewrite(question.lower())
+    text, _ = correct_spelling(text, vocab)
+    named = set(measures_in(text, vocab))
+    measured = sorted(
+        {
+            word
+            for measure in vocab.measures
+            if measure.name in named
+            for word in measure.metric_words
+        }
+    )
+    expansions: list[str] = []
+    if measured:
+        expansions.append(" ".join(measured))
+    partners: set[str] = set()
+    if vocab.says("share_of_limit", text) or vocab.says("percent", text):
+        partners.update(vocab.pairs.get("limit", ()))
+        partners.update(vocab.pairs.get("size", ()))
+    asked = set(words(text))
+    for word, others in vocab.complements.items():
+        if word in asked and (vocab.says("ratio", text) or vocab.says("percent", text)):
+            partners.update(others)
+    for _span, synonym_words in vocab.synonyms_in(text):
+        partners.update(synonym_words)
+    if partners:
+        expansions.append(" ".join(sorted({*measured, *partners})))
+    return expansions

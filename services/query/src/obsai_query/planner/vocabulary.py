@@ -1,0 +1,370 @@
+"""The glossary (glossary.yaml), loaded, and the text handling every stage shares.
+
+Questions and metric names are compared as *words*: lower-case, singular, with
+metric names split on "_" and camelCase (``node_memory_MemAvailable_bytes`` →
+node, memory, mem, available, avail, byte) and their short forms spelt out from
+the glossary's abbreviations.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+_WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+_NAME_PART = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+# Singular English words that end in -us (the rest of "-us" words are plurals: cpus).
+_SINGULAR_US = frozenset({"status", "bus", "virus", "corpus", "campus", "nexus", "consensus"})
+
+
+@functools.cache
+def stem(word: str) -> str:
+    """A light, consistent singular: requests → request, processes → process, keys → key."""
+    w = word.lower()
+    if len(w) <= 3 or w.endswith(("ss", "is")) or w in _SINGULAR_US:
+        return w
+    if w.endswith("ies") and len(w) > 4 and w != "series":
+        return w[:-3] + "y"
+    if w.endswith(("sses", "xes", "ches", "shes")):
+        return w[:-2]
+    if w.endswith("s") and not w.endswith("series"):
+        return w[:-1]
+    return w
+
+
+def words(text: str) -> list[str]:
+    """The stemmed words of a text, in order (underscores split words)."""
+    return [stem(w) for w in _WORD.findall(text.lower().replace("_", " "))]
+
+
+@functools.lru_cache(maxsize=32768)
+def split_name(name: str) -> tuple[str, ...]:
+    """A metric or label name's words: underscores and camelCase split, lower-case, stemmed."""
+    parts: list[str] = []
+    for chunk in name.split("_"):
+        pieces = _NAME_PART.findall(chunk) or [chunk]
+        parts.extend(stem(p.lower()) for p in pieces if p)
+    return tuple(p for p in parts if p)
+
+
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """A phrase as a regex over lower-case text: whole words, plural tolerant, any spacing."""
+    tokens = [re.escape(w) for w in phrase.lower().split()]
+    body = r"\s+".join(tokens)
+    if re.match(r"\w", phrase):
+        body = r"(?<![\w])" + body
+    if re.search(r"\w$", phrase):
+        body = body + r"(?:s|es)?(?![\w])"
+    return re.compile(body)
+
+
+@dataclass(frozen=True, slots=True)
+class Measure:
+    name: str
+    say: tuple[re.Pattern[str], ...]
+    metric_words: frozenset[str]
+    prefer: str = ""
+    aggregate: str = "sum"
+    unit: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Qualifier:
+    name: str
+    say: tuple[re.Pattern[str], ...]
+    metric_words: frozenset[str]
+    unasked: float = 0.0
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    measures: tuple[Measure, ...]
+    qualifiers: Mapping[str, Qualifier]
+    operations: Mapping[str, tuple[re.Pattern[str], ...]]
+    # Role → the words of names that have it, most telling first.
+    pairs: Mapping[str, tuple[str, ...]]
+    complements: Mapping[str, tuple[str, ...]]
+    idle_values: frozenset[str]
+    synonyms: Mapping[str, tuple[str, ...]]
+    abbreviations: Mapping[str, tuple[str, ...]]
+    series_words: frozenset[str]
+    rewrites: tuple[tuple[re.Pattern[str], str], ...]
+    status_classes: Mapping[str, tuple[tuple[re.Pattern[str], ...], str]]
+    status_labels: tuple[str, ...]
+    label_synonyms: Mapping[str, tuple[str, ...]]
+    identity_labels: Mapping[str, tuple[str, ...]]
+    value_phrases: tuple[tuple[re.Pattern[str], Mapping[str, str]], ...]
+    filter_label_priority: tuple[str, ...]
+    subject_labels: tuple[str, ...]
+    common_words: frozenset[str]
+    units: Mapping[str, tuple[str, float]]
+    defaults: Mapping[str, Any]
+    status_code: re.Pattern[str] = re.compile(r"(?!)")
+    # Words of counter names that only say "events happened" ("reads completed").
+    event_words: tuple[str, ...] = ()
+    # Words of the operations' phrases ("per", "rate", "top" …): never a measure or value.
+    operation_words: frozenset[str] = frozenset()
+    # The words of what is measured: what misspellings are corrected towards.
+    known_words: frozenset[str] = field(default_factory=frozenset)
+    _synonym_patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = ()
+    _cache: dict[tuple[str, str], frozenset[str]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    # --- reading text
+
+    def rewrite(self, text: str) -> str:
+        for pattern, replacement in self.rewrites:
+            text = pattern.sub(replacement, text)
+        return text
+
+    def says(self, operation: str, text: str) -> bool:
+        return any(p.search(text) for p in self.operations.get(operation, ()))
+
+    def where(self, operation: str, text: str) -> list[tuple[int, int]]:
+        """Spans of the text where the operation's phrases are said."""
+        return [m.span() for p in self.operations.get(operation, ()) for m in p.finditer(text)]
+
+    def synonyms_in(self, text: str) -> list[tuple[tuple[int, int], tuple[str, ...]]]:
+        """(span, metric words) of the glossary's synonyms said in the text."""
+        return [(m.span(), words) for p, words in self._synonym_patterns for m in p.finditer(text)]
+
+    @functools.cached_property
+    def metric_vocabulary(self) -> frozenset[str]:
+        return frozenset().union(*(m.metric_words for m in self.measures))
+
+    def word_forms(self, word: str) -> frozenset[str]:
+        """A word of a name and what it stands for: its short form spelt out, its plain form
+        ("appended" → append), the words run together in it ("numbackends" → num, backend)."""
+        key = ("word", word)
+        found = self._cache.get(key)
+        if found is None:
+            forms = {word, *self.abbreviations.get(word, ())}
+            forms.update(inflections(word))
+            if len(word) >= 6 and word not in self.word_list:
+                forms.update(self._segments(word))
+            found = frozenset(forms)
+            self._cache[key] = found
+        return found
+
+    def _segments(self, word: str) -> list[str]:
+        for cut in range(2, len(word) - 2):
+            head, tail = word[:cut], stem(word[cut:])
+            if (head in self.word_list or head in self.abbreviations) and tail in self.word_list:
+                return [head, tail, *self.abbreviations.get(head, ())]
+        return []
+
+    @functools.cached_property
+    def word_list(self) -> frozenset[str]:
+        """Words the glossary knows in any role: the vocabulary of splitting run-together names."""
+        found = set(self.known_words) | set(self.metric_vocabulary) | set(self.common_words)
+        for qualifier in self.qualifiers.values():
+            found |= qualifier.metric_words
+        for roles in self.pairs.values():
+            found.update(roles)
+        for values in self.synonyms.values():
+            found.update(values)
+        found.update(w for values in self.abbreviations.values() for w in values)
+        return frozenset(w for w in found if len(w) >= 2)
+
+    @functools.cached_property
+    def measure_say_words(self) -> frozenset[str]:
+        """Every word the measures are said with ("memory", "scrape", "probes" …)."""
+        found: set[str] = set()
+        for measure in self.measures:
+            for pattern in measure.say:
+                found.update(stem(w) for w in re.findall(r"[a-z]+", pattern.pattern))
+        return frozenset(w for w in found if len(w) > 2)
+
+    def label_words(self, label: str) -> frozenset[str]:
+        """Words that name a label: its own, and the glossary's ("database" for datname)."""
+        key = ("label", label)
+        found = self._cache.get(key)
+        if found is None:
+            words_ = {stem(label), *split_name(label)}
+            for word, labels in self.label_synonyms.items():
+                if label in labels:
+                    words_.update(split_phrase(word))
+            found = frozenset(words_)
+            self._cache[key] = found
+        return found
+
+    def metric_words(self, name: str) -> frozenset[str]:
+        """A metric name's words with short forms spelt out (mem → memory too)."""
+        found = self._cache.get(("name", name))
+        if found is None:
+            found = frozenset().union(*(self.word_forms(w) for w in split_name(name)))
+            self._cache[("name", name)] = found
+        return found
+
+    def text_words(self, text: str) -> frozenset[str]:
+        """A help text's words with short forms spelt out."""
+        found = self._cache.get(("text", text))
+        if found is None:
+            found = _expanded(tuple(words(text)), self.abbreviations)
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            self._cache[("text", text)] = found
+        return found
+
+    # --- loading
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Vocabulary:
+        def patterns(items: Iterable[Any]) -> tuple[re.Pattern[str], ...]:
+            return tuple(phrase_pattern(str(w)) for w in items)
+
+        def stems(items: Iterable[Any]) -> frozenset[str]:
+            return frozenset(w for item in items for w in split_phrase(str(item)))
+
+        measures = tuple(
+            Measure(
+                str(name),
+                patterns(spec.get("say", ())),
+                stems(spec.get("metric", ())),
+                str(spec.get("prefer", "")),
+                str(spec.get("aggregate", "sum")),
+                str(spec.get("unit", "")),
+            )
+            for name, spec in (data.get("measures") or {}).items()
+        )
+        qualifiers = {
+            str(name): Qualifier(
+                str(name),
+                patterns(spec.get("say", ())),
+                stems(spec.get("metric", ())),
+                float(spec.get("unasked", 0.0)),
+            )
+            for name, spec in (data.get("qualifiers") or {}).items()
+        }
+        synonyms = {
+            str(k): tuple(w for v in values for w in split_phrase(str(v)))
+            for k, values in (data.get("synonyms") or {}).items()
+        }
+        abbreviations: dict[str, tuple[str, ...]] = {
+            stem(str(k)): tuple(split_phrase(str(v)))
+            for k, v in (data.get("abbreviations") or {}).items()
+        }
+        units: dict[str, tuple[str, float]] = {}
+        for kind, table in (data.get("units") or {}).items():
+            for unit, factor in table.items():
+                units[str(unit).lower()] = (str(kind), float(factor))
+        # What misspellings are corrected to: the words of what is measured.
+        known: set[str] = set()
+        for section in ("measures", "qualifiers"):
+            for spec in (data.get(section) or {}).values():
+                for phrase in [*spec.get("say", ()), *spec.get("metric", ())]:
+                    known.update(_WORD.findall(str(phrase).lower()))
+        for key in synonyms:
+            known.update(_WORD.findall(key.lower()))
+        return cls(
+            measures=measures,
+            qualifiers=qualifiers,
+            operations={str(k): patterns(v) for k, v in (data.get("operations") or {}).items()},
+            pairs={
+                str(k): tuple(dict.fromkeys(w for item in v for w in split_phrase(str(item))))
+                for k, v in (data.get("pairs") or {}).items()
+            },
+            complements={
+                stem(str(k)): tuple(stem(str(w)) for w in v)
+                for k, v in (data.get("complements") or {}).items()
+            },
+            idle_values=frozenset(str(v).lower() for v in data.get("idle_values") or ()),
+            synonyms=synonyms,
+            abbreviations=abbreviations,
+            series_words=frozenset(stem(str(w)) for w in data.get("series_words") or ()),
+            rewrites=tuple(
+                (phrase_pattern(str(k)), str(v)) for k, v in (data.get("rewrites") or {}).items()
+            ),
+            status_classes={
+                str(name): (patterns(spec.get("say", ())), str(spec["pattern"]))
+                for name, spec in (data.get("status_classes") or {}).items()
+            },
+            status_labels=tuple(str(v) for v in data.get("status_labels") or ()),
+            label_synonyms={
+                str(k): tuple(str(v) for v in values)
+                for k, values in (data.get("label_synonyms") or {}).items()
+            },
+            identity_labels={
+                str(k): tuple(str(v) for v in values)
+                for k, values in (data.get("identity_labels") or {}).items()
+            },
+            value_phrases=tuple(
+                (phrase_pattern(str(k)), {str(a): str(b) for a, b in v.items()})
+                for k, v in (data.get("value_phrases") or {}).items()
+            ),
+            filter_label_priority=tuple(str(v) for v in data.get("filter_label_priority") or ()),
+            subject_labels=tuple(str(v) for v in data.get("subject_labels") or ()),
+            common_words=frozenset(stem(str(w).lower()) for w in data.get("common_words") or ()),
+            units=units,
+            defaults=dict(data.get("defaults") or {}),
+            operation_words=frozenset(
+                stem(str(phrase).lower())
+                for phrases in (data.get("operations") or {}).values()
+                for phrase in phrases
+                if _WORD.fullmatch(str(phrase).lower()) and len(str(phrase)) > 1
+            )
+            | frozenset(
+                stem(w)
+                for w in _WORD.findall(
+                    " ".join(
+                        str(p)
+                        for p in (data.get("measures") or {}).get("availability", {}).get("say", ())
+                    ).lower()
+                )
+            ),
+            event_words=tuple(stem(str(w)) for w in data.get("event_words") or ()),
+            status_code=re.compile(
+                r"(?<![\w.])(" + str(data.get("status_code") or "(?!)") + r")s?(?![\w.])"
+            ),
+            known_words=frozenset(w for w in known if len(w) >= 3),
+            _synonym_patterns=tuple(
+                sorted(
+                    ((phrase_pattern(k), v) for k, v in synonyms.items()),
+                    key=lambda item: -len(item[0].pattern),
+                )
+            ),
+        )
+
+
+def inflections(word: str) -> list[str]:
+    """Plain forms of an -ed/-ing word: appended → append, committed → commit, used → use."""
+    out: list[str] = []
+    for ending in ("ed", "ing"):
+        if word.endswith(ending) and len(word) - len(ending) >= 3:
+            root = word[: -len(ending)]
+            out += [root, root + "e"]
+            if len(root) > 3 and root[-1] == root[-2]:
+                out.append(root[:-1])
+    return out
+
+
+def split_phrase(phrase: str) -> list[str]:
+    return [stem(w) for w in _WORD.findall(phrase.lower())]
+
+
+def _expanded(
+    tokens: tuple[str, ...], abbreviations: Mapping[str, tuple[str, ...]]
+) -> frozenset[str]:
+    out = set(tokens)
+    for token in tokens:
+        out.update(abbreviations.get(token, ()))
+    return frozenset(out)
+
+
+@functools.cache
+def default_vocabulary() -> Vocabulary:
+    text = (
+        importlib.resources.files("obsai_query.planner")
+        .joinpath("glossary.yaml")
+        .read_text(encoding="utf-8")
+    )
+    return Vocabulary.from_mapping(yaml.safe_load(text))
