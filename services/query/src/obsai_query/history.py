@@ -65,15 +65,20 @@ class HistoryRecord:
         return (
             uuid.UUID(self.id),
             self.user_id,
-            self.question,
-            self.promql,
-            self.engine,
+            _storable(self.question),
+            _storable(self.promql),
+            _storable(self.engine),
             self.success,
-            self.error,
+            _storable(self.error),
             self.cached,
             json.dumps(self.timings),
             self.created_at,
         )
+
+
+def _storable(text: str) -> str:
+    """PostgreSQL text cannot hold NUL or lone surrogates; refused input may contain both."""
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def _from_row(row: asyncpg.Record) -> HistoryRecord:
@@ -167,7 +172,10 @@ class HistoryWriter:
             batch = [self._outbox[i] for i in range(min(self._batch_size, len(self._outbox)))]
             try:
                 await self._write(batch)
-            except Exception as error:  # any failure: keep the batch and retry
+            except asyncpg.DataError:
+                # A row Postgres will never take must not block the others forever.
+                await self._write_one_by_one(batch)
+            except Exception as error:  # unavailable: keep the batch and retry
                 HISTORY_WRITE_ERRORS.inc()
                 log.warning(
                     "history write failed; will retry",
@@ -187,6 +195,17 @@ class HistoryWriter:
     async def _write(self, batch: list[HistoryRecord]) -> None:
         async with self._pool.acquire(timeout=5.0) as conn:
             await conn.executemany(_INSERT, [r.row() for r in batch])
+
+    async def _write_one_by_one(self, batch: list[HistoryRecord]) -> None:
+        for record in batch:
+            try:
+                await self._write([record])
+            except asyncpg.DataError as error:
+                HISTORY_WRITE_ERRORS.inc()
+                log.error(
+                    "history row refused by PostgreSQL; dropped",
+                    extra={"id": record.id, "error": type(error).__name__},
+                )
 
     async def flush(self, seconds: float) -> bool:
         """Wait until the outbox is empty; False if it was not within `seconds`."""
