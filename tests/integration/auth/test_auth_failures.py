@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -75,12 +74,14 @@ async def proxied(database_url: str) -> AsyncIterator[tuple[TcpProxy, str]]:
             await proxy.cut()
 
 
-async def unavailable_quickly(call: object, within: float = 2.0) -> None:
-    started = time.monotonic()
+# A hang fails these (the bound is generous); speed itself is for benchmarks.
+NO_HANG_SECONDS = 10.0
+
+
+async def unavailable_quickly(call: object) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as info:
-        await call  # type: ignore[misc]
+        await asyncio.wait_for(call, NO_HANG_SECONDS)  # type: ignore[arg-type]
     assert info.value.code() == grpc.StatusCode.UNAVAILABLE, info.value.details()
-    assert time.monotonic() - started < within
     assert "Error" not in (info.value.details() or "")  # no driver exception text
 
 
@@ -104,11 +105,10 @@ async def test_redis_down_fails_closed(
         await unavailable_quickly(
             auth.stub.Refresh(auth_pb2.RefreshRequest(refresh_token=ada.refresh_token))
         )
-        started = time.monotonic()
-        response = await auth.check(
-            "GET", "/auth/me", {"authorization": f"Bearer {ada.access_token}"}
+        response = await asyncio.wait_for(
+            auth.check("GET", "/auth/me", {"authorization": f"Bearer {ada.access_token}"}),
+            NO_HANG_SECONDS,
         )
-        assert time.monotonic() - started < 2.0
         assert_503(response)
 
 
