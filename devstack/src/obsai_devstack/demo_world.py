@@ -132,7 +132,7 @@ class DemoWorld:
         address: list[str] = []
 
         def listening() -> bool:
-            match = _LISTENING.search(exporter.log_tail())
+            match = _LISTENING.search(exporter.output())
             if match:
                 address.append(f"{match[1]}:{match[2]}")
             return bool(address)

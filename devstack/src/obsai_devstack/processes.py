@@ -56,6 +56,8 @@ class ManagedProcess:
         self.log_path = log_path
         self._stop_signal = stop_signal
         log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Logs are appended across runs (make run keeps them); this run's part starts here.
+        self._start_offset = log_path.stat().st_size if log_path.exists() else 0
         self._log = open(log_path, "ab")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(
             list(argv),
@@ -73,11 +75,17 @@ class ManagedProcess:
     def running(self) -> bool:
         return self.process.poll() is None
 
-    def log_tail(self, lines: int = 40) -> str:
+    def output(self) -> str:
+        """What this process wrote, and only this run of it."""
         try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+            with self.log_path.open("rb") as handle:
+                handle.seek(self._start_offset)
+                return handle.read().decode(errors="replace")
         except OSError:
             return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.output().splitlines()[-lines:])
 
     def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
