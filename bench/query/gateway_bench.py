@@ -30,17 +30,10 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency import Row, print_table, row  # noqa: E402
+from bench.query.questions import QUESTIONS  # noqa: E402
 from obsai_devstack.stack import StackOptions, running_stack  # noqa: E402
 
 ADMIN_PASSWORD = "bench-admin-password-1"
-QUESTIONS = (
-    "What is the CPU usage for the auth service?",
-    "How much memory is the payment service using?",
-    "What's the error rate for the payment service?",
-    "What's the 95th percentile response time for the checkout service?",
-    "Show me request rate broken down by endpoint",
-    "Which 5 services use the most memory?",
-)
 
 
 def _admin_client(base: str) -> httpx.Client:

@@ -35,6 +35,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency import Row, print_table, row  # noqa: E402
+from bench.query.questions import QUESTIONS  # noqa: E402
 from obsai.v1 import query_pb2, query_pb2_grpc  # noqa: E402
 from obsai_catalog.app import build_app as build_catalog  # noqa: E402
 from obsai_catalog.embedding import CachedEmbedder, OnnxSentenceEmbedder  # noqa: E402
@@ -50,14 +51,6 @@ from tests.integration.query.catalog_fill import discovered_metrics, fill_catalo
 from tests.support.fake_claude import FakeClaude, Reply  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789-abcdef"
-QUESTIONS = (
-    "What is the CPU usage for the auth service?",
-    "How much memory is the payment service using?",
-    "What's the error rate for the payment service?",
-    "What's the 95th percentile response time for the checkout service?",
-    "Show me request rate broken down by endpoint",
-    "Which 5 services use the most memory?",
-)
 CLAUDE_ANSWER = 'sum by (service) (rate(container_cpu_usage_seconds_total{service="auth"}[5m]))'
 
 
