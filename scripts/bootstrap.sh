@@ -20,9 +20,7 @@ if [ ${#apt_packages[@]} -gt 0 ]; then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${apt_packages[@]}" >/dev/null
 fi
-scripts/install-prometheus.sh
-# node, redis and postgres exporters: the planner's test world of unseen exporters
-scripts/install-exporters.sh
+scripts/install-packaged-servers.sh
 
 if [ ! -x .tools/node_modules/.bin/buf ]; then
   log "installing buf"

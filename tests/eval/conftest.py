@@ -34,7 +34,7 @@ def devset() -> list[Question]:
 def demo_world() -> Iterator[DemoWorld]:
     missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: run scripts/install-prometheus.sh")
+        pytest.fail(f"{' and '.join(missing)} not found: run make install")
     with DemoWorld(scrape_interval=SCRAPE_INTERVAL) as world:
         yield world
 

@@ -38,7 +38,7 @@ ADMIN_PASSWORD = secrets.token_urlsafe(18)
 def world() -> Iterator[ExportersWorld]:
     missing = missing_exporters()
     if missing:
-        pytest.fail(f"{', '.join(missing)} not found: run scripts/install-exporters.sh")
+        pytest.fail(f"{', '.join(missing)} not found: run make install")
     with ExportersWorld() as started:
         yield started
 

@@ -15,7 +15,7 @@ from obsai_devstack.demo_world import DemoWorld
 def retrieval_world() -> Iterator[DemoWorld]:
     missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: run scripts/install-prometheus.sh")
+        pytest.fail(f"{' and '.join(missing)} not found: run make install")
     # Discovery looks at the last hour: an hour of history is all it needs.
     with DemoWorld(history_hours=1.0, scrape_interval=2) as world:
         yield world

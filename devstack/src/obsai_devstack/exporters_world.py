@@ -18,7 +18,7 @@ Every process it starts, it stops (`close()`, or leave the `with`).
     with ExportersWorld() as world:
         httpx.get(f"{world.prometheus_url}/api/v1/query", params={"query": "up"})
 
-Install the exporters with `scripts/install-exporters.sh`.
+Install the exporters with `make install` (scripts/install-packaged-servers.sh).
 `python -m obsai_devstack.exporters_world` runs it in the foreground and prints
 the Prometheus URL (for `python -m obsai_eval --prometheus URL`).
 """
@@ -245,7 +245,7 @@ class ExportersWorld:
         """Bring everything up, or stop whatever did start and raise."""
         missing = missing_exporters()
         if missing:
-            raise RuntimeError(f"{', '.join(missing)} not found: run scripts/install-exporters.sh")
+            raise RuntimeError(f"{', '.join(missing)} not found: run make install")
         try:
             self._tmp = tempfile.TemporaryDirectory(prefix="obsai-exporters-world-")
             run_dir = Path(self._tmp.name)

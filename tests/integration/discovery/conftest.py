@@ -62,7 +62,7 @@ class Shop:
 def _require_prometheus() -> None:
     missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
     if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: run scripts/install-prometheus.sh")
+        pytest.fail(f"{' and '.join(missing)} not found: run make install")
 
 
 def _start_prometheus(run: Path, config: str, name: str) -> tuple[ManagedProcess, str]:
