@@ -596,6 +596,20 @@ class Composer:
             expr = f"{expr} * {number(scale)}"
         return expr, "seconds", f"average {metric.name} per {count.name}" + _by_labels(kept)
 
+    def _summed_rates(
+        self,
+        a: MetricInfo,
+        b: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[Shape, str, str]:
+        """Rates of two counters summed to the same grouping, so they divide."""
+        shape = self._shape(a, filters, kept, b)
+        rate_a = f"rate({ranged(selector(a.name, filters, offset=offset), self.window)})"
+        rate_b = f"rate({ranged(selector(b.name, _only(filters, b), offset=offset), self.window)})"
+        return shape, shape.apply(rate_a, "sum"), shape.apply(rate_b, "sum")
+
     def _pair_ratio(
         self,
         a: MetricInfo,
@@ -605,14 +619,7 @@ class Composer:
         offset: str,
         what: str,
     ) -> tuple[str, str, str]:
-        shape = self._shape(a, filters, kept, b)
-        fb = _only(filters, b)
-        num = shape.apply(
-            f"rate({ranged(selector(a.name, filters, offset=offset), self.window)})", "sum"
-        )
-        den = shape.apply(
-            f"rate({ranged(selector(b.name, fb, offset=offset), self.window)})", "sum"
-        )
+        _, num, den = self._summed_rates(a, b, filters, kept, offset)
         text = what.format(a=a.name, b=b.name) if what else f"{a.name} / {b.name}"
         return f"{num} / {den}", "ratio", text
 
@@ -690,14 +697,7 @@ class Composer:
         kept: list[str],
         offset: str,
     ) -> tuple[str, str, str]:
-        shape = self._shape(a, filters, kept, b)
-        fb = _only(filters, b)
-        one = shape.apply(
-            f"rate({ranged(selector(a.name, filters, offset=offset), self.window)})", "sum"
-        )
-        other = shape.apply(
-            f"rate({ranged(selector(b.name, fb, offset=offset), self.window)})", "sum"
-        )
+        shape, one, other = self._summed_rates(a, b, filters, kept, offset)
         return (
             f"{one} / ({one} + {other})",
             "ratio",
