@@ -572,10 +572,7 @@ class Composer:
     ) -> tuple[str, str, str]:
         total = family_part(metric, "_sum", self.by_name)
         count = family_part(metric, "_count", self.by_name)
-        expr, _, _ = self._pair_ratio(total, count, filters, kept, offset, "")
-        scale = _to_base(metric)
-        if scale != 1.0:
-            expr = f"{expr} * {number(scale)}"
+        expr = self._average_in_base_unit(metric, total, count, filters, kept, offset)
         return (
             expr,
             base_unit(metric) or "seconds",
@@ -590,11 +587,22 @@ class Composer:
         kept: list[str],
         offset: str,
     ) -> tuple[str, str, str]:
-        expr, _, _ = self._pair_ratio(metric, count, filters, kept, offset, "")
-        scale = _to_base(metric)
-        if scale != 1.0:
-            expr = f"{expr} * {number(scale)}"
+        expr = self._average_in_base_unit(metric, metric, count, filters, kept, offset)
         return expr, "seconds", f"average {metric.name} per {count.name}" + _by_labels(kept)
+
+    def _average_in_base_unit(
+        self,
+        metric: MetricInfo,
+        total: MetricInfo,
+        count: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> str:
+        """rate(total) / rate(count), scaled from `metric`'s unit to its base unit."""
+        expr, _, _ = self._pair_ratio(total, count, filters, kept, offset, "")
+        scale = _to_base(metric)
+        return f"{expr} * {number(scale)}" if scale != 1.0 else expr
 
     def _summed_rates(
         self,
