@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs everything `make run` and `make test` need, idempotently, on a fresh
-# Debian machine: uv, the workspace environment, redis-server, Prometheus and
+# Debian machine: uv, the workspace environment, redis-server, wrk, Prometheus and
 # promtool, and buf (proto lint). Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,8 @@ fi
 
 apt_packages=()
 command -v redis-server >/dev/null 2>&1 || apt_packages+=(redis-server)
+# wrk drives `make bench`'s gateway load (bench/auth/gateway_bench.py).
+command -v wrk >/dev/null 2>&1 || apt_packages+=(wrk)
 if [ ${#apt_packages[@]} -gt 0 ]; then
   log "installing ${apt_packages[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -8,8 +8,11 @@ import grpc
 import pytest
 from auth_harness import Harness, ServerFactory, bearer
 from google.rpc import error_details_pb2, status_pb2
+from redis.asyncio import Redis
 
 from obsai.v1 import auth_pb2
+from obsai_auth.rate_limit import PreconditionFailed, RedisRateLimiter
+from obsai_auth.tokens import RedisSessionStore
 from obsai_common.clients import ServiceTokenCache, internal_channel
 from obsai_common.errors import RateLimited
 from obsai_common.remote_auth import RemoteAuthenticator
@@ -211,3 +214,21 @@ async def test_usage_counts_queries_cache_hits_and_rejections(start_auth: Server
                 metadata=auth.service_metadata(),
             )
         assert info.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_hit_counts_only_while_its_session_is_live(redis_url: str) -> None:
+    redis = Redis.from_url(redis_url)
+    try:
+        limiter, sessions = RedisRateLimiter(redis), RedisSessionStore(redis)
+        await sessions.create("s1", "ada", "refresh-hash", 60)
+        live = sessions.liveness("s1", "ada")
+        assert (await limiter.hit("user:ada", 5, 60, live)).count == 1
+        with pytest.raises(PreconditionFailed):  # the session is someone else's
+            await limiter.hit("user:ada", 5, 60, sessions.liveness("s1", "bob"))
+        await sessions.revoke("s1")
+        for count in (limiter.hit, limiter.peek):
+            with pytest.raises(PreconditionFailed):
+                await count("user:ada", 5, 60, live)
+        assert (await limiter.peek("user:ada", 5, 60)).count == 1
+    finally:
+        await redis.aclose()

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from obsai_auth.api_keys import ApiKey, KeyPrincipal, NewKey, Page
-from obsai_auth.rate_limit import WindowState
+from obsai_auth.rate_limit import Precondition, PreconditionFailed, WindowState
 from obsai_auth.storage import RedisUnavailable
 from obsai_auth.tokens import Rotation
 from obsai_auth.users import User
@@ -78,6 +78,14 @@ class FakeSessionStore:
         session = self.sessions.get(session_id)
         return session["user_id"] if session else None
 
+    def liveness(self, session_id: str, user_id: str) -> Precondition:
+        return Precondition(session_id, "user_id", user_id)
+
+    def holds(self, precondition: Precondition) -> bool:
+        self._check()  # one Redis in production: the limiter's script reads this store
+        session = self.sessions.get(precondition.key, {})
+        return session.get(precondition.field) == precondition.expected
+
     async def rotate(
         self, session_id: str, presented_hash: str, new_hash: str, ttl: int
     ) -> Rotation:
@@ -102,20 +110,29 @@ class FakeSessionStore:
 class FakeRateLimiter:
     """The same sliding window as the Lua script, over a list per bucket."""
 
-    def __init__(self, clock: list[float]) -> None:
+    def __init__(self, clock: list[float], holds: Callable[[Precondition], bool]) -> None:
         self.clock = clock
+        self.holds = holds
         self.buckets: dict[str, list[int]] = {}
         self.down = False
 
-    async def hit(self, bucket: str, limit: int, window_seconds: int) -> WindowState:
-        return self._run(bucket, limit, window_seconds, cost=1)
+    async def hit(
+        self, bucket: str, limit: int, window_seconds: int, requires: Precondition | None = None
+    ) -> WindowState:
+        return self._run(bucket, limit, window_seconds, 1, requires)
 
-    async def peek(self, bucket: str, limit: int, window_seconds: int) -> WindowState:
-        return self._run(bucket, limit, window_seconds, cost=0)
+    async def peek(
+        self, bucket: str, limit: int, window_seconds: int, requires: Precondition | None = None
+    ) -> WindowState:
+        return self._run(bucket, limit, window_seconds, 0, requires)
 
-    def _run(self, bucket: str, limit: int, window_seconds: int, cost: int) -> WindowState:
+    def _run(
+        self, bucket: str, limit: int, window_seconds: int, cost: int, requires: Precondition | None
+    ) -> WindowState:
         if self.down:
             raise RedisUnavailable("the session store is unavailable, try again shortly")
+        if requires is not None and not self.holds(requires):
+            raise PreconditionFailed(requires)
         now_ms, window_ms = int(self.clock[0] * 1000), window_seconds * 1000
         hits = [t for t in self.buckets.get(bucket, []) if t > now_ms - window_ms]
         allowed = cost == 0 or len(hits) < limit

@@ -58,7 +58,7 @@ def build_world(*, failure_mode: str = "closed", limits: RateLimits | None = Non
     accounts = Accounts(users, PasswordHasher(4), throttle)
     tokens = AccessTokens(JWT_SECRET, "obsai", 3600, clock=lambda: clock[0])
     sessions_store = FakeSessionStore()
-    limiter = FakeRateLimiter(clock)
+    limiter = FakeRateLimiter(clock, sessions_store.holds)
     keys_store = FakeKeys(users)
     rejections = FakeRejections()
     authorizer = Authorizer(

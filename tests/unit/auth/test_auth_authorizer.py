@@ -47,6 +47,19 @@ async def test_revoked_session_is_refused(world: World) -> None:
         await world.authorizer.decide(GET_ME, f"Bearer {pair.access_token}", "")
 
 
+async def test_a_revoked_token_spends_nothing_and_is_refused_before_access(world: World) -> None:
+    _, pair = await world.user("ada")
+    session_id = world.tokens.verify(pair.access_token).session_id
+    bucket = world.limiter.buckets
+    await world.authorizer.decide(GET_ME, f"Bearer {pair.access_token}", "")
+    counted = sum(len(hits) for hits in bucket.values())
+    await world.sessions.close(session_id)
+    for rule in (GET_ME, LIST_KEYS):  # a 401 even where access would be a 403
+        with pytest.raises(Unauthenticated, match="session revoked"):
+            await world.authorizer.decide(rule, f"Bearer {pair.access_token}", "")
+    assert sum(len(hits) for hits in bucket.values()) == counted
+
+
 async def test_session_of_another_user_is_refused(world: World) -> None:
     _, pair = await world.user("ada")
     bob, _ = await world.user("bob")

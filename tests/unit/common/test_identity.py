@@ -56,3 +56,26 @@ def test_user_jwt_signed_with_the_same_secret_is_not_an_internal_token() -> None
 def test_short_secrets_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 32"):
         InternalTokenSigner("short")
+
+
+def test_a_token_is_reused_while_more_than_half_its_life_is_left() -> None:
+    now = [1_000_000.0]
+    signer = InternalTokenSigner(SECRET, ttl_seconds=120, clock=lambda: now[0])
+    ada, bob = Identity("u1", "ada", ("user",)), Identity("u2", "bob", ("user",))
+    first = signer.sign(ada)
+    now[0] += 59
+    assert signer.sign(ada) == first
+    assert signer.sign(bob) != first
+    assert signer.sign(Identity("u1", "ada", ("user", "admin"))) != first
+    now[0] += 2
+    assert signer.sign(ada) != first
+
+
+def test_verifying_twice_gives_the_same_identity_and_a_forgery_is_still_refused() -> None:
+    signer = InternalTokenSigner(SECRET)
+    identity = Identity("u1", "ada", ("user",))
+    token = signer.sign(identity)
+    assert signer.verify(token) == signer.verify(token) == identity
+    header, payload, signature = token.split(".")
+    with pytest.raises(Unauthenticated):
+        signer.verify(f"{header}.{payload}.{signature[:-2]}AA")

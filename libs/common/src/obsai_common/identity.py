@@ -12,16 +12,20 @@ from __future__ import annotations
 import contextvars
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import jwt
 
 from obsai_common.errors import Unauthenticated
+from obsai_common.token_cache import VerifiedTokens
 
 IDENTITY_METADATA = "x-obsai-identity"
 _AUDIENCE = "obsai-internal"
 _ISSUER = "obsai-auth"
 _ALGORITHM = "HS256"
+# Distinct identities whose last token is kept for reuse (per process).
+_MAX_SIGNED = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,16 +50,38 @@ class Identity:
 
 
 class InternalTokenSigner:
-    """Signs and verifies identity tokens with the internal HMAC secret."""
+    """Signs and verifies identity tokens with the internal HMAC secret.
 
-    def __init__(self, secret: str, ttl_seconds: int = 120) -> None:
+    A token signed for an identity is handed out again while more than half
+    its lifetime is left, so a caller sending many requests carries one token,
+    which every service then verifies once (`VerifiedTokens`) instead of per
+    request. Identity and roles are the token's whole content, so reuse says
+    nothing the next signature would not.
+    """
+
+    def __init__(
+        self, secret: str, ttl_seconds: int = 120, clock: Callable[[], float] = time.time
+    ) -> None:
         if len(secret) < 32:
             raise ValueError("the internal secret must be at least 32 characters")
         self._secret = secret
         self._ttl = ttl_seconds
+        self._clock = clock
+        self._signed: dict[Identity, tuple[str, float]] = {}
+        self._verified: VerifiedTokens[Identity] = VerifiedTokens(clock=clock)
 
     def sign(self, identity: Identity) -> str:
-        now = int(time.time())
+        now = self._clock()
+        signed = self._signed.get(identity)
+        if signed is not None and signed[1] - now > self._ttl / 2:
+            return signed[0]
+        token, expires_at = self._sign(identity, int(now))
+        if len(self._signed) >= _MAX_SIGNED:
+            self._signed.clear()
+        self._signed[identity] = (token, expires_at)
+        return token
+
+    def _sign(self, identity: Identity, now: int) -> tuple[str, int]:
         claims = {
             "sub": identity.user_id,
             "usr": identity.username,
@@ -70,9 +96,16 @@ class InternalTokenSigner:
             "iss": _ISSUER,
             "jti": uuid.uuid4().hex,
         }
-        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
+        return jwt.encode(claims, self._secret, algorithm=_ALGORITHM), now + self._ttl
 
     def verify(self, token: str) -> Identity:
+        identity = self._verified.get(token)
+        if identity is None:
+            identity, expires_at = self._verify(token)
+            self._verified.put(token, identity, expires_at)
+        return identity
+
+    def _verify(self, token: str) -> tuple[Identity, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -84,7 +117,7 @@ class InternalTokenSigner:
             )
         except jwt.PyJWTError as exc:
             raise Unauthenticated("invalid internal identity token") from exc
-        return Identity(
+        identity = Identity(
             user_id=str(claims["sub"]),
             username=str(claims.get("usr", "")),
             roles=tuple(str(r) for r in claims.get("roles", [])),
@@ -93,6 +126,7 @@ class InternalTokenSigner:
             service=bool(claims.get("svc", False)),
             tenant=str(claims.get("ten", "")),
         )
+        return identity, float(claims["exp"])
 
 
 _current: contextvars.ContextVar[Identity | None] = contextvars.ContextVar(

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from obsai_auth.app import build_app, migrate
 from obsai_auth.settings import AuthSettings
-from obsai_common.server import run_service
+from obsai_common.server import serve
 
 USAGE = "usage: python -m obsai_auth [serve|migrate]"
 
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> None:
         applied = asyncio.run(migrate(settings))
         print(f"obsai-auth: migrations applied: {', '.join(applied) or 'none pending'}")
         return
-    asyncio.run(run_service(settings, lambda: build_app(settings)))
+    serve(settings, lambda: build_app(settings))
 
 
 if __name__ == "__main__":

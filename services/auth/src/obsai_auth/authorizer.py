@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 from obsai_auth.api_keys import KEY_PREFIX, KeyLookup, hash_key, is_well_formed
 from obsai_auth.metrics import API_KEY_VALIDATIONS, AUTH_ATTEMPTS, RATE_LIMIT_EXCEEDED
-from obsai_auth.rate_limit import RateLimiter, WindowState
+from obsai_auth.rate_limit import Precondition, PreconditionFailed, RateLimiter, WindowState
 from obsai_auth.storage import RedisUnavailable
 from obsai_auth.tokens import AccessTokens, SessionStore
 from obsai_common.access import MethodRule, rule_for_method
@@ -71,6 +71,8 @@ class RateLimitExceeded(RateLimited):
 class _Bucket:
     name: str
     limit: int
+    # For a token: its session must still be live when the request is counted.
+    requires: Precondition | None = None
 
 
 class Authorizer:
@@ -98,14 +100,20 @@ class Authorizer:
     async def decide(self, rule: MethodRule, authorization: str, api_key: str) -> Decision:
         """Authenticate, authorize for `rule`, then count the request if the rule says so."""
         credential = "api_key" if api_key or KEY_PREFIX in authorization else "token"
+        state: WindowState | None = None
         try:
             identity, bucket = await self._authenticate(authorization, api_key)
+            denial = _denial(rule, identity)
+            if denial is not None:
+                await self._ensure_live(identity)  # a revoked session is a 401, not a 403
+            else:
+                state = await self._count(bucket, counted=rule.rate_limited)
         except Unauthenticated:
             AUTH_ATTEMPTS.labels(credential, "failure").inc()
             raise
         AUTH_ATTEMPTS.labels(credential, "success").inc()
-        check_access(rule, identity)
-        state = await self._count(bucket, counted=rule.rate_limited)
+        if denial is not None:
+            raise denial
         if state is not None and not state.allowed:
             RATE_LIMIT_EXCEEDED.labels(bucket.name.split(":", 1)[0]).inc()
             await self._rejections.record_rejection(identity.user_id)
@@ -131,15 +139,8 @@ class Authorizer:
         raise Unauthenticated("unsupported authorization: use 'Bearer <token>' or an API key")
 
     async def _from_token(self, token: str) -> tuple[Identity, _Bucket]:
+        """A valid signature; whether its session is live is checked as it is counted."""
         claims = self._tokens.verify(token)
-        try:
-            owner = await self._sessions.owner(claims.session_id)
-        except RedisUnavailable:
-            if not self._fail_open:
-                raise
-            owner = claims.user_id  # fail open: a valid signature, revocation unchecked
-        if owner != claims.user_id:
-            raise Unauthenticated("session revoked or expired; log in again")
         identity = Identity(
             user_id=claims.user_id,
             username=claims.username,
@@ -147,7 +148,8 @@ class Authorizer:
             session_id=claims.session_id,
         )
         limit = self._limits.admin if identity.is_admin else self._limits.user
-        return identity, _Bucket(f"user:{identity.user_id}", limit)
+        requires = self._sessions.liveness(claims.session_id, claims.user_id)
+        return identity, _Bucket(f"user:{identity.user_id}", limit, requires)
 
     async def _from_key(self, key: str) -> tuple[Identity, _Bucket]:
         principal = await self._keys.resolve(hash_key(key)) if is_well_formed(key) else None
@@ -170,14 +172,39 @@ class Authorizer:
 
     async def _count(self, bucket: _Bucket, *, counted: bool) -> WindowState | None:
         window = self._limits.window_seconds
+        count = self._limiter.hit if counted else self._limiter.peek
         try:
-            if counted:
-                return await self._limiter.hit(bucket.name, bucket.limit, window)
-            return await self._limiter.peek(bucket.name, bucket.limit, window)
+            return await count(bucket.name, bucket.limit, window, bucket.requires)
+        except PreconditionFailed:
+            raise _session_ended() from None
         except RedisUnavailable:
             if self._fail_open:
-                return None
+                return None  # a valid signature; revocation and limits unchecked
             raise
+
+    async def _ensure_live(self, identity: Identity) -> None:
+        if not identity.session_id:
+            return
+        try:
+            owner = await self._sessions.owner(identity.session_id)
+        except RedisUnavailable:
+            if not self._fail_open:
+                raise
+            return
+        if owner != identity.user_id:
+            raise _session_ended()
+
+
+def _denial(rule: MethodRule, identity: Identity) -> PermissionDenied | None:
+    try:
+        check_access(rule, identity)
+    except PermissionDenied as denial:
+        return denial
+    return None
+
+
+def _session_ended() -> Unauthenticated:
+    return Unauthenticated("session revoked or expired; log in again")
 
 
 class LocalAuthenticator:

@@ -30,7 +30,6 @@ from typing import Any
 from envoy.config.core.v3 import base_pb2
 from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
 from envoy.type.v3 import http_status_pb2
-from google.protobuf import struct_pb2
 from google.rpc import status_pb2
 
 from obsai_auth.authorizer import Authorizer, Decision, RateLimitExceeded
@@ -70,9 +69,6 @@ def _ok_anonymous() -> Any:
 
 
 def _ok(decision: Decision, token: str) -> Any:
-    identity = decision.identity
-    metadata = struct_pb2.Struct()
-    metadata.update({"user_id": identity.user_id, "api_key_id": identity.api_key_id})
     return external_auth_pb2.CheckResponse(
         status=status_pb2.Status(code=0),
         ok_response=external_auth_pb2.OkHttpResponse(
@@ -81,7 +77,6 @@ def _ok(decision: Decision, token: str) -> Any:
             headers_to_remove=list(_CREDENTIAL_HEADERS),
             response_headers_to_add=_rate_headers(decision.rate_limit),
         ),
-        dynamic_metadata=metadata,
     )
 
 

@@ -6,6 +6,11 @@ counts the rest, and admits the request only if the count is under the limit.
 A rejected request is not recorded, so a client hammering past its limit gets
 back in as soon as its oldest admitted request leaves the window. Time comes
 from the caller (the auth service's clock), so it is injectable in tests.
+
+A hit may carry a `Precondition` — "this session still belongs to this user" —
+checked by the same script before anything is counted: a request with a
+revoked token never spends its user's quota, and the token path pays one
+round trip for both questions instead of two.
 """
 
 from __future__ import annotations
@@ -58,19 +63,42 @@ class WindowState:
         return RateLimitStatus(limit=self.limit, remaining=self.remaining, reset=self.reset)
 
 
+@dataclass(frozen=True, slots=True)
+class Precondition:
+    """A Redis hash field that must hold `expected` for the request to count."""
+
+    key: str
+    field: str
+    expected: str
+
+
+class PreconditionFailed(Exception):
+    """The precondition did not hold; nothing was counted."""
+
+
 class RateLimiter(Protocol):
-    async def hit(self, bucket: str, limit: int, window_seconds: int) -> WindowState:
-        """Count one request if it fits in the window."""
+    async def hit(
+        self, bucket: str, limit: int, window_seconds: int, requires: Precondition | None = None
+    ) -> WindowState:
+        """Count one request if `requires` holds and it fits in the window."""
         ...
 
-    async def peek(self, bucket: str, limit: int, window_seconds: int) -> WindowState:
-        """The bucket's state without counting a request."""
+    async def peek(
+        self, bucket: str, limit: int, window_seconds: int, requires: Precondition | None = None
+    ) -> WindowState:
+        """The bucket's state without counting a request (if `requires` holds)."""
         ...
 
 
-# KEYS[1] bucket; ARGV: now_ms, window_ms, limit, cost (0 or 1), unique member.
-# Returns {allowed, count, oldest_ms or -1}.
+# KEYS[1] bucket, KEYS[2] (optional) the precondition's hash; ARGV: now_ms,
+# window_ms, limit, cost (0 or 1), unique member, then the precondition's field
+# and expected value. Returns {allowed, count, oldest_ms or -1}; allowed is -1
+# when the precondition fails. (Both keys live on one Redis: ObsAI does not
+# shard its Redis, so the keys need no shared hash slot.)
 _SLIDING_WINDOW = """
+if KEYS[2] and redis.call('HGET', KEYS[2], ARGV[6]) ~= ARGV[7] then
+  return {-1, 0, -1}
+end
 local now = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 local limit = tonumber(ARGV[3])
@@ -98,20 +126,35 @@ class RedisRateLimiter:
         self._script = redis.register_script(_SLIDING_WINDOW)
         self._clock = clock
 
-    async def hit(self, bucket: str, limit: int, window_seconds: int) -> WindowState:
-        return await self._run(bucket, limit, window_seconds, cost=1)
+    async def hit(
+        self, bucket: str, limit: int, window_seconds: int, requires: Precondition | None = None
+    ) -> WindowState:
+        return await self._run(bucket, limit, window_seconds, 1, requires)
 
-    async def peek(self, bucket: str, limit: int, window_seconds: int) -> WindowState:
-        return await self._run(bucket, limit, window_seconds, cost=0)
+    async def peek(
+        self, bucket: str, limit: int, window_seconds: int, requires: Precondition | None = None
+    ) -> WindowState:
+        return await self._run(bucket, limit, window_seconds, 0, requires)
 
-    async def _run(self, bucket: str, limit: int, window_seconds: int, cost: int) -> WindowState:
+    async def _run(
+        self,
+        bucket: str,
+        limit: int,
+        window_seconds: int,
+        cost: int,
+        requires: Precondition | None,
+    ) -> WindowState:
         now_ms = int(self._clock() * 1000)
         window_ms = window_seconds * 1000
-        member = f"{now_ms}-{secrets.token_hex(6)}"
+        keys = [f"auth:rl:{bucket}"]
+        args: list[str | int] = [now_ms, window_ms, limit, cost, f"{now_ms}-{secrets.token_hex(6)}"]
+        if requires is not None:
+            keys.append(requires.key)
+            args += [requires.field, requires.expected]
         with redis_errors():
-            allowed, count, oldest = await self._script(
-                keys=[f"auth:rl:{bucket}"], args=[now_ms, window_ms, limit, cost, member]
-            )
+            allowed, count, oldest = await self._script(keys=keys, args=args)
+        if allowed < 0:
+            raise PreconditionFailed(requires)
         return WindowState(
             allowed=bool(allowed),
             limit=limit,

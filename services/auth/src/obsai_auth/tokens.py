@@ -23,9 +23,11 @@ from typing import Literal, Protocol
 import jwt
 from redis.asyncio import Redis
 
+from obsai_auth.rate_limit import Precondition
 from obsai_auth.storage import redis_errors
 from obsai_auth.users import Accounts, User
 from obsai_common.errors import NotFound, Unauthenticated
+from obsai_common.token_cache import VerifiedTokens
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,12 @@ class AccessClaims:
 
 
 class AccessTokens:
-    """Issues and verifies access tokens: HS256 only, issuer and claims enforced."""
+    """Issues and verifies access tokens: HS256 only, issuer and claims enforced.
+
+    A verified token's claims are kept until it expires (`VerifiedTokens`): a
+    client sends the same token on every request, and whether its session is
+    still live is asked of the session store each time, not of this cache.
+    """
 
     def __init__(
         self,
@@ -59,6 +66,7 @@ class AccessTokens:
         self._issuer = issuer
         self._ttl = ttl_seconds
         self._clock = clock
+        self._verified: VerifiedTokens[AccessClaims] = VerifiedTokens(clock=clock)
 
     def issue(self, user: User, session_id: str) -> tuple[str, int]:
         now = int(self._clock())
@@ -77,6 +85,13 @@ class AccessTokens:
         return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires_at
 
     def verify(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify(token)
+            self._verified.put(token, claims, claims.expires_at)
+        return claims
+
+    def _verify(self, token: str) -> AccessClaims:
         if len(token) > _MAX_TOKEN_LENGTH:
             raise Unauthenticated("invalid token")
         try:
@@ -130,6 +145,10 @@ class SessionStore(Protocol):
         """The user id of an active session, or None when it is revoked or expired."""
         ...
 
+    def liveness(self, session_id: str, user_id: str) -> Precondition:
+        """'The session is active and belongs to this user', for a rate-limited hit."""
+        ...
+
     async def rotate(
         self, session_id: str, presented_hash: str, new_hash: str, ttl: int
     ) -> Rotation: ...
@@ -173,6 +192,9 @@ class RedisSessionStore:
                 pipe.hset(key, mapping={"user_id": user_id, "refresh": refresh_hash})
                 pipe.expire(key, ttl)
                 await pipe.execute()
+
+    def liveness(self, session_id: str, user_id: str) -> Precondition:
+        return Precondition(self._key(session_id), "user_id", user_id)
 
     async def owner(self, session_id: str) -> str | None:
         with redis_errors():

@@ -7,7 +7,7 @@ import sys
 
 from obsai_catalog.app import build_app, migrate
 from obsai_catalog.settings import CatalogSettings
-from obsai_common.server import run_service
+from obsai_common.server import serve
 
 
 def main() -> None:
@@ -17,7 +17,7 @@ def main() -> None:
         return
     if sys.argv[1:]:
         sys.exit(f"usage: python -m obsai_catalog [migrate]; unknown arguments {sys.argv[1:]}")
-    asyncio.run(run_service(settings, lambda: build_app(settings)))
+    serve(settings, lambda: build_app(settings))
 
 
 if __name__ == "__main__":

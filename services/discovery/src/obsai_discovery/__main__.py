@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 
-from obsai_common.server import run_service
+from obsai_common.server import serve
 from obsai_discovery.app import build_app
 from obsai_discovery.settings import DiscoverySettings
 
@@ -14,7 +13,7 @@ def main() -> None:
     if sys.argv[1:]:
         sys.exit(f"usage: python -m obsai_discovery; unknown arguments {sys.argv[1:]}")
     settings = DiscoverySettings()
-    asyncio.run(run_service(settings, lambda: build_app(settings)))
+    serve(settings, lambda: build_app(settings))
 
 
 if __name__ == "__main__":

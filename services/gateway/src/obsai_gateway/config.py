@@ -21,6 +21,8 @@ UPSTREAMS = {
     "discovery": ["obsai.v1.DiscoveryService"],
 }
 IDENTITY_HEADER = "x-obsai-identity"
+# The request headers auth's Check uses (obsai_auth.ext_authz).
+CHECK_HEADERS = ("authorization", "x-api-key", "x-request-id")
 
 # Envoy's own replies (no route, bad JSON, auth unreachable …) get the same shape
 # as upstream errors; the code names follow google.rpc where one exists.
@@ -228,6 +230,11 @@ def _http_filters(settings: GatewaySettings) -> list[dict[str, Any]]:
                 },
                 failure_mode_allow=False,
                 status_on_error={"code": "ServiceUnavailable"},
+                # Check reads only these (plus method, path and body): a smaller
+                # CheckRequest is less to encode and parse on every request.
+                allowed_headers={
+                    "patterns": [{"exact": name} for name in CHECK_HEADERS],
+                },
                 # Check validates JSON bodies strictly (see obsai_common.json_body).
                 with_request_body={
                     "max_request_bytes": settings.max_request_bytes,

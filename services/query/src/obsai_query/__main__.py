@@ -6,7 +6,7 @@ import asyncio
 import sys
 
 from obsai_common import db
-from obsai_common.server import run_service
+from obsai_common.server import serve
 from obsai_query.app import SCHEMA, build_app
 from obsai_query.settings import QuerySettings
 
@@ -24,7 +24,7 @@ def main() -> None:
     if sys.argv[1:] == ["migrate"]:
         asyncio.run(_migrate(settings))
         return
-    asyncio.run(run_service(settings, lambda: build_app(settings)))
+    serve(settings, lambda: build_app(settings))
 
 
 if __name__ == "__main__":
