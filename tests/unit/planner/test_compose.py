@@ -133,7 +133,8 @@ DEMO = [
         'sum by (service) (rate(container_cpu_usage_seconds_total{service=~"auth|payment"}[5m]))',
         "cores",
     ),
-    ("How many scrape targets are up?", "count(up == 1)", "count"),
+    # none up is 0, not "no data"
+    ("How many scrape targets are up?", "count(up == 1) or vector(0)", "count"),
     ("is payment up?", 'up{service="payment"}', ""),  # each target, as it is
     (
         "What's breaking right now?",

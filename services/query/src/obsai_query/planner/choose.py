@@ -16,9 +16,17 @@ Metrics are scored against the intent, never picked from a list:
     - words of other measures, qualifiers not asked ("limit" when usage is meant),
       name words the question does not explain (simpler names win ties)
 
+Words of names are matched as they are, through their spelt-out short forms, and
+as shortenings or run-together words of the question's ("retrans" → retransmitted,
+"pgmajfault" → page, major, fault). A measure said just before another word ("key
+TTL") only says what that word is of.
+
 Ratios need partners, found by the words of their names: used/limit,
-available/size, hits/misses and other complements, errors/total, a duration
-total and its count, and a histogram's _bucket/_sum/_count.
+available/size (or a count and the same name less "free"), hits/misses and other
+complements, errors/total, a duration total and its count, and a histogram's
+_bucket/_sum/_count; "A as a share of B" ranks A and B on their own words and on
+how alike they are. Counters that are the parts of one whole (user/system
+seconds, commits/rollbacks) are found by the glossary's `parts`.
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from obsai_query.catalog_client import MetricInfo
-from obsai_query.planner.intent import Intent
+from obsai_query.planner.intent import Intent, side_of
 from obsai_query.planner.vocabulary import (
     Vocabulary,
     inflections,
@@ -96,12 +104,17 @@ def _question_keys(
             start, end = run[0][1], run[-1][2]
             key = " ".join(p[0] for p in run)
             keys.setdefault(key, []).append((start, end, True))
+            if n > 1:
+                # Values written as one word: "access share locks" → accesssharelock.
+                keys.setdefault(key.replace(" ", ""), []).append((start, end, False))
             last = run[-1][0]
             # Plurals and "503s": the singular names the value too.
             for cut in ("es", "s"):
                 if len(last) > len(cut) + 1 and last.endswith(cut):
                     singular = " ".join([*(p[0] for p in run[:-1]), last[: -len(cut)]])
                     keys.setdefault(singular, []).append((start, end, False))
+                    if n > 1:
+                        keys.setdefault(singular.replace(" ", ""), []).append((start, end, False))
     return keys
 
 
@@ -152,6 +165,7 @@ def find_mentions(
     ]
     mentions += _phrase_mentions(intent, metrics, vocab, punctuation)
     mentions = [m for m in mentions if not _idle_word(m, intent, vocab, original)]
+    mentions = [m for m in (_not_grouped(m, intent, vocab) for m in mentions) if m is not None]
     measure_words = vocab.measure_say_words
     mentions = [
         replace(m, weak=True) if m.words and m.words <= measure_words else m for m in mentions
@@ -163,6 +177,31 @@ def find_mentions(
             continue
         kept.append(mention)
     return sorted(kept, key=lambda m: m.start)
+
+
+# Words before "<value> <label noun>" that make it a kind of thing, not one of them:
+# "each postgres database", "which postgres database", "the biggest postgres database".
+_GROUPING_BEFORE = re.compile(
+    r"\b(?:each|every|per|all|which|what|top|bottom|most|least|[a-z]+est)\s+(?:\d+\s+)?"
+    r"(?:the\s+)?$"
+)
+
+
+def _not_grouped(mention: Mention, intent: Intent, vocab: Vocabulary) -> Mention | None:
+    """ "each postgres database" groups databases: "postgres" names no database there, only
+    the system they are in; the options on the label named after it are dropped."""
+    following = re.match(r"\W*([a-z]+)", intent.text[mention.end :])
+    if not following:
+        return mention
+    word = set(split_phrase(following.group(1)))
+    # "postgres database size by database": grouped by the very label it would filter.
+    grouped = word & {stem(w) for phrase in intent.group_words for w in phrase.split()}
+    if not grouped and not _GROUPING_BEFORE.search(intent.text[: mention.start]):
+        return mention
+    options = tuple(o for o in mention.options if not word & _label_words(o[0], vocab))
+    if options == mention.options:
+        return mention
+    return replace(mention, options=options) if options else None
 
 
 def distinct_labels(metrics: Sequence[MetricInfo]) -> list[tuple[str, tuple[str, ...]]]:
@@ -268,7 +307,9 @@ def filters_for(
     for mention in mentions:
         chosen = label_for(mention, metric, intent, vocab)
         if chosen is None:
-            if not (mention.words and mention.words <= name_words):
+            # A system named by one word ("redis") may be in the name instead of a label;
+            # a value of several words in a name ("idle in transaction") is a coincidence.
+            if not (len(mention.words) == 1 and mention.words <= name_words):
                 dropped.append(mention)
             continue
         label, value = chosen
@@ -340,6 +381,8 @@ class Concept:
     alternatives: frozenset[str]
     weight: float = 1.0
     measure: str = ""
+    # The words the question said it with ("resident memory", "goroutines").
+    said: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -369,6 +412,40 @@ class Context:
     preferred_unit: str = ""
     # Words of the question outside the values it names.
     free_words: frozenset[str] = frozenset()
+    # The question speaks of targets, instances, probes …: things that are series.
+    series_things: bool = False
+    # The candidates (for pairs of metrics of one thing).
+    metrics: Sequence[MetricInfo] = ()
+    # The question's content words: what shortened words of names may stand for.
+    asked: frozenset[str] = frozenset()
+    # Every word of the question (stemmed).
+    stems: frozenset[str] = frozenset()
+    # Per question caches: shortened name words, pairs of a whole and what is left of it.
+    short: dict[str, frozenset[str]] = field(default_factory=dict)
+    wholes: dict[str, tuple[MetricInfo, MetricInfo] | None] = field(default_factory=dict)
+    sizes: dict[str, MetricInfo | None] = field(default_factory=dict)
+
+    @functools.cached_property
+    def initials(self) -> frozenset[str]:
+        """First letters of the question's content words: a name word starting otherwise
+        shortens none of them."""
+        return frozenset(w[0] for w in self.asked)
+
+    def shortened(self, word: str, vocab: Vocabulary) -> frozenset[str]:
+        found = self.short.get(word)
+        if found is None:
+            found = vocab.abbreviated(word, self.asked)
+            self.short[word] = found
+        return found
+
+    def used_of_whole(
+        self, metric: MetricInfo, vocab: Vocabulary
+    ) -> tuple[MetricInfo, MetricInfo] | None:
+        if metric.name not in self.wholes:
+            self.wholes[metric.name] = used_of_whole(
+                metric, self.metrics, self.intent, vocab, self.sizes
+            )
+        return self.wholes[metric.name]
 
 
 def concepts_of(
@@ -382,6 +459,7 @@ def concepts_of(
     text = intent.text
     concepts: list[Concept] = []
     covered: list[tuple[int, int]] = [*intent.consumed, *((m.start, m.end) for m in mentions)]
+    measure_spans: dict[str, list[tuple[int, int]]] = {}
     for measure in vocab.measures:
         if measure.name not in intent.measures:
             continue
@@ -390,8 +468,15 @@ def concepts_of(
             for match in pattern.finditer(text):
                 said.update(split_phrase(match.group(0)))
                 covered.append(match.span())
+                measure_spans.setdefault(measure.name, []).append(match.span())
         concepts.append(
-            Concept(measure.name, frozenset(measure.metric_words | said), 1.5, measure.name)
+            Concept(
+                measure.name,
+                frozenset(measure.metric_words | said),
+                1.5,
+                measure.name,
+                frozenset(w for w in said if w not in vocab.common_words),
+            )
         )
     for (start, end), synonym_words in vocab.synonyms_in(text):
         if _inside(start, end, [(m.start, m.end) for m in mentions]):
@@ -408,7 +493,17 @@ def concepts_of(
         if name in intent.qualifiers and (
             implied or not all(_inside(a, b, measured) for a, b in spans)
         ):
-            concepts.append(Concept(name, qualifier.metric_words, 0.8))
+            words_said = frozenset(
+                w
+                for a, b in spans
+                for w in split_phrase(text[a:b])
+                if w not in vocab.common_words and len(w) > 2
+            )
+            concepts.append(
+                Concept(
+                    name, qualifier.metric_words | words_said, qualifier.weight, said=words_said
+                )
+            )
     seen = {c.word for c in concepts}
     groups = intent.group_words if group_words is None else group_words
     seen.update(w for phrase in groups for w in split_phrase(phrase))
@@ -423,7 +518,60 @@ def concepts_of(
         seen.add(word)
         alternatives = {word, *vocab.abbreviations.get(word, ()), *inflections(word)}
         concepts.append(Concept(word, frozenset(alternatives), 1.0))
-    return concepts
+    return _heads(concepts, measure_spans, intent, vocab)
+
+
+def _heads(
+    concepts: list[Concept],
+    measure_spans: Mapping[str, list[tuple[int, int]]],
+    intent: Intent,
+    vocab: Vocabulary,
+) -> list[Concept]:
+    """ "key TTL", "disk temperature": a measure said just before another content word
+    only says what that word is of; the word after it is what is measured."""
+    plain = {c.word: c for c in concepts if not c.measure and c.alternatives and c.weight == 1.0}
+    starts = sorted(start for _, start, _ in intent.tokens)
+    following: dict[int, str] = {}
+    for word, start, _end in intent.tokens:
+        following[start] = word
+    modifiers: set[str] = set()
+    heads: set[str] = set()
+
+    def content(word: str) -> bool:
+        return bool(word) and word not in vocab.common_words and word not in vocab.operation_words
+
+    for name, spans in measure_spans.items():
+        nexts = []
+        for _start, end in spans:
+            after = next((s for s in starts if s > end), None)
+            word = following.get(after, "") if after is not None else ""
+            # The head ends the phrase: "key TTL per db", not "packets dropped".
+            later = next((s for s in starts if after is not None and s > after), None)
+            if later is not None and content(following.get(later, "")):
+                word = ""
+            nexts.append(word)
+        if nexts and all(n in plain for n in nexts):
+            modifiers.add(name)
+            heads.update(nexts)
+    # "the TTL of keys", "the size of tables": the measure after "of" says what it is of.
+    for name, spans in measure_spans.items():
+        if name in modifiers:
+            continue
+        befores = []
+        for start, _end in spans:
+            before = re.search(r"([a-z][a-z0-9]*)\s+of\s+(?:the\s+)?$", intent.text[:start])
+            befores.append(stem(before.group(1)) if before else "")
+        if befores and all(b in plain for b in befores):
+            modifiers.add(name)
+            heads.update(befores)
+    if not modifiers:
+        return concepts
+    return [
+        replace(c, weight=1.0)
+        if c.measure in modifiers
+        else (replace(c, weight=1.25) if not c.measure and c.word in heads else c)
+        for c in concepts
+    ]
 
 
 def context_for(
@@ -446,6 +594,20 @@ def context_for(
                 continue
             if any(_labels_named(word, m, vocab) for m in metrics):
                 group_words.append(word)
+    # "lock modes", "connection states": a measure's things told apart by a label.
+    for measure in vocab.measures:
+        if measure.name not in intent.measures:
+            continue
+        for pattern in measure.say:
+            for match in pattern.finditer(intent.text):
+                following = re.match(r"\s+([a-z][a-z_\-]*s)\b", intent.text[match.end() :])
+                if not following or following.group(1) in group_words:
+                    continue
+                word = following.group(1)
+                if stem(word) in vocab.measure_say_words or stem(word) in vocab.series_words:
+                    continue
+                if any(_labels_named(word, m, vocab) for m in metrics):
+                    group_words.append(word)
     concepts = concepts_of(intent, mentions, vocab, group_words)
     unwanted = (
         unwanted - frozenset().union(*(c.alternatives for c in concepts)) if concepts else unwanted
@@ -473,6 +635,17 @@ def context_for(
             for w, start, end in intent.tokens
             if not any(m.start <= start and end <= m.end for m in mentions)
         ),
+        any(w in vocab.series_words for w, _, _ in intent.tokens),
+        metrics,
+        frozenset(
+            w
+            for w, _, _ in intent.tokens
+            if len(w) >= 3
+            and w.isalpha()
+            and w not in vocab.common_words
+            and w not in vocab.operation_words
+        ),
+        frozenset(intent.stems),
     )
 
 
@@ -491,30 +664,66 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     reasons: list[str] = []
     covered = 0
     explained: set[str] = set()
+    question_words = ctx.stems
+    # Words of the name that shorten or run together the question's ("retrans", "pgfault").
+    short = (
+        {
+            w: ctx.shortened(w, vocab)
+            for w in parts
+            if (w[:1] in ctx.initials or w[:2] in vocab.short_words) and w not in vocab.word_list
+        }
+        if ctx.asked
+        else {}
+    )
+    fuzzy = frozenset().union(*short.values()) if short else frozenset()
     for concept in ctx.concepts:
-        in_name = concept.alternatives & name_words
+        in_name = concept.alternatives & (name_words | fuzzy)
         if in_name:
             score += 3.0 * concept.weight
             covered += 1
             # One word of the name answers a concept; more of its synonyms are extra.
-            hit = next((w for w in parts if vocab.word_forms(w) & concept.alternatives), "")
+            hit = next(
+                (
+                    w
+                    for w in parts
+                    if (vocab.word_forms(w) | short.get(w, frozenset())) & concept.alternatives
+                ),
+                "",
+            )
             explained.add(hit)
             reasons.append(f"its name says {concept.word}")
+            # The very words said ("goroutines", "in use"), not only the measure's.
+            score += 0.5 * min(len(concept.said & (name_words | fuzzy)), 2)
         elif concept.alternatives & help_words:
             score += (1.0 if concept.measure else 0.6) * concept.weight
             covered += 1
     unwanted = (name_words & ctx.unwanted) - SUFFIX_WORDS
     score -= min(0.3 * len(unwanted), 1.0)
+    # What is left of a thing: "available" over "free" (what can be used, not what is
+    # unused), unless the question says the very word the name has.
+    order = vocab.pairs.get("available", ())
+    left = [w for w in order if w in core]
+    if left and not set(order) & question_words and order.index(left[0]) <= 1:
+        score += 0.2
+    share = intent.percent or intent.ratio or intent.share_of_limit or intent.near_limit
     for name, qualifier in vocab.qualifiers.items():
         if core & qualifier.metric_words and name not in intent.qualifiers:
             if name == "setting" and "limit" in intent.qualifiers:
                 continue  # a limit is usually a setting
+            if share and name in ("size", "available"):
+                continue  # a share of a whole: the whole and what is left are its parts
             score += qualifier.unasked
     # The type the measure is usually carried by.
     kind = _kind(metric)
     preferred = ctx.preferred_type
     if intent.per_second and preferred == "gauge":
         preferred = "counter"  # "connections per second": new ones, counted
+    if (intent.growth or intent.predict_seconds) and not intent.per_second:
+        preferred = "gauge"  # how fast an amount grows, where it will be
+    if "availability" in intent.measures and kind == "counter" and not _counted_over_time(intent):
+        score -= 1.5  # "is it up": a state, never a count of changes
+    elif intent.count_of and preferred != "counter" and not _counted_over_time(intent):
+        preferred = "gauge"  # "how many keys": how many there are now, not a count of events
     if preferred:
         if kind == preferred or (preferred == "counter" and kind == "unknown_counter"):
             score += 1.5
@@ -529,15 +738,41 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
             score -= 1.0  # operations are counted, not measured in bytes or seconds
     elif ctx.preferred_unit and ctx.preferred_unit in (metric.unit.lower(), *parts[-2:]):
         score += 1.0  # network traffic is counted in bytes, unless packets are asked
+    if intent.unit is not None and intent.unit[0] in ("bytes", "seconds"):
+        # "in MB/s", "in ms": the unit asked says what is measured.
+        score += 1.0 if _unit_of(metric) == intent.unit[0] else -1.0
     if intent.quantiles and kind not in ("histogram", "summary"):
         score -= 3.0  # only a distribution has percentiles
     counter = kind in ("counter", "unknown_counter")
     if (intent.per_second or intent.rate_word or intent.offset_seconds) and counter:
         score += 0.5
+    if intent.per_second and kind == "gauge" and not core & _RATE_WORDS:
+        score -= 1.0  # "reads per second": events counted, not a level
     if (intent.ratio or intent.percent) and counter and _has_complement(metric, ctx, vocab):
         score += 2.0  # "hit ratio": one outcome of two counted ones
     if intent.down and core & _HEALTH_WORDS:
         score += 2.5
+    if (
+        (intent.down or "availability" in intent.measures)
+        and (ctx.series_things or ctx.mentions)
+        and _series_are_targets(metric, vocab)
+    ):
+        # "which targets are down", "is the node up": one series per target, not per
+        # collector or network device.
+        score += 2.0
+    if "usage" in intent.qualifiers and ctx.used_of_whole(metric, vocab):
+        # Its size less what is left is what is used: as if its name said so.
+        usage = next((c for c in ctx.concepts if c.word == "usage"), None)
+        literal = 0.5 * min(len(usage.said), 2) if usage is not None else 0.0
+        score += 3.0 * vocab.qualifiers["usage"].weight + literal
+    if intent.count_of and any(
+        _tells_apart(metric, label)
+        for word in intent.count_of.split()[-1:]
+        for label in _labels_named(word, metric, vocab)
+    ):
+        score += 1.0  # "how many interfaces": it has one series per interface to count
+    if intent.uptime and is_timestamp(metric, vocab):
+        score += 1.5  # "time since the last save": a point in time, its age asked
     if "errors" in intent.measures and counter and status_label(metric, vocab) is not None:
         score += 2.0  # it can tell errors from the rest by a status-like label
     # Metadata, not measurements: build/version info, OpenMetrics creation times.
@@ -561,7 +796,8 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
             score += 1.0 if mention.weak or not mention.exact else 2.0
             if (
                 len(mention.words) == 1
-                and parts[:1] == tuple(mention.words)
+                and parts[:1]
+                and mention.words <= vocab.word_forms(parts[0])
                 and not _label_named_after(mention, ctx.intent, vocab)
             ):
                 # The system named is the metric's namespace (redis_*, node_*): its own
@@ -569,9 +805,12 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
                 score += 1.0
     for word in ctx.group_words:
         if word in ctx.groupable:
-            score += 0.5 if _labels_named(word, metric, vocab) else -1.5
+            named = _labels_named(word, metric, vocab)
+            # "per job" of a metric one job has: a grouping that tells nothing apart.
+            apart = any(_tells_apart(metric, label) for label in named)
+            score += (0.5 if apart else -0.5) if named else -4.5
     # Other words of the question in the name ("total" RAM, "running" processes).
-    question = intent.stems
+    question = ctx.stems
     said = (core & ctx.free_words) - explained - vocab.common_words
     score += 0.5 * min(len(said), 2)
     # Name words the question does not explain: simpler names win ties.
@@ -588,6 +827,13 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     return Choice(metric, score, reasons[:2], filters, dropped, covered)
 
 
+def _counted_over_time(intent: Intent) -> bool:
+    """ "how many … in the last hour", "… per second": events counted, not an amount now."""
+    return bool(
+        intent.window_word or intent.per_second or intent.rate_word or intent.offset_seconds
+    )
+
+
 def _label_named_after(mention: Mention, intent: Intent, vocab: Vocabulary) -> bool:
     """ "the node job": the value is said to be one of a label's, not a system's name."""
     following = re.match(r"\W*([a-z]+)", intent.text[mention.end :])
@@ -598,11 +844,22 @@ def _label_named_after(mention: Mention, intent: Intent, vocab: Vocabulary) -> b
 
 
 _HEALTH_WORDS = frozenset({"up", "success", "healthy", "health", "alive"})
+# Name words of a gauge that already holds a rate ("…_per_second", "…_rate").
+_RATE_WORDS = frozenset({"per", "rate", "persecond", "ps"})
+
+
+def _series_are_targets(metric: MetricInfo, vocab: Vocabulary) -> bool:
+    """Every label that tells the metric's series apart names a target (job, instance …)."""
+    return all(
+        label in vocab.subject_labels or not _tells_apart(metric, label)
+        for label in metric.labels
+        if not label.startswith("__")
+    )
 
 
 def _has_complement(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> bool:
     parts = split_name(metric.name)
-    asked = ctx.intent.stems
+    asked = ctx.stems
     for index, word in enumerate(parts):
         if word in asked and word in vocab.complements:
             for other in vocab.complements[word]:
@@ -660,12 +917,96 @@ def rank(
     return ranked, ctx
 
 
+def rank_ratio(
+    intent: Intent, metrics: Sequence[MetricInfo], mentions: list[Mention], vocab: Vocabulary
+) -> list[tuple[Choice, Choice]]:
+    """ "A as a share of B", "A vs its B": the best metrics for A, each with the best for B.
+
+    B is scored on its own words and on what it shares with A ("connected clients vs its
+    maxclients": redis's clients; "… as a fraction of the maximum": the maximum of A's thing).
+    """
+    if intent.ratio_of is None:
+        return []
+    pool = list(metrics[:MAX_CANDIDATES])
+    a_span, b_span = intent.ratio_of
+    a_ranked, _ = rank(side_of(intent, a_span, vocab), pool, mentions, vocab)
+    b_ctx = context_for(side_of(intent, b_span, vocab), mentions, pool, vocab)
+    if not b_ctx.concepts:
+        return []
+    b_choices = [
+        choice
+        for metric in pool
+        if metric.type not in ("histogram", "summary")
+        and any(c.alternatives & vocab.metric_words(metric.name) for c in b_ctx.concepts)
+        and (choice := score_metric(metric, b_ctx, vocab)) is not None
+    ]
+    limit_words = frozenset(vocab.pairs.get("limit", ()))
+    roles = (
+        frozenset(vocab.pairs.get("used", ()))
+        | frozenset(vocab.pairs.get("available", ()))
+        | limit_words
+    )
+    pairs: list[tuple[float, Choice, Choice]] = []
+    for a in a_ranked[:3]:
+        if a.covered == 0 or a.metric.type in ("histogram", "summary"):
+            continue
+        mine = _kin_words(a.metric, vocab)
+        own = core_words(a.metric, vocab, roles)
+        best: tuple[float, str, Choice] | None = None
+        for b in b_choices:
+            if b.metric.name == a.metric.name or not _same_unit(a.metric, b.metric):
+                continue
+            # Words of B's name that A's has too (in any form): how alike they are.
+            kin = sum(
+                1.0
+                for w in split_name(b.metric.name)
+                if w not in SUFFIX_WORDS and vocab.word_forms(w) & mine
+            )
+            # Names that say "used" and "its limit" of one thing are a pair by themselves.
+            if set(split_name(b.metric.name)) & limit_words:
+                theirs = core_words(b.metric, vocab, roles)
+                if theirs == own:
+                    kin += 1.5
+                elif theirs < own and len(own - theirs) == 1:
+                    kin += 0.5
+            key = (b.score + kin, b.metric.name, b)
+            if best is None or key[:2] > best[:2]:
+                best = key
+        if best is not None:
+            pairs.append((a.score + best[0], a, best[2]))
+    # The pair that fits best as a whole: A's words, B's words, and how alike they are.
+    pairs.sort(key=lambda p: -p[0])
+    return [(a, b) for _, a, b in pairs]
+
+
+def _kin_words(metric: MetricInfo, vocab: Vocabulary) -> frozenset[str]:
+    """The words of what a metric is about (its name less kind words), short forms spelt out."""
+    return frozenset().union(
+        *(vocab.word_forms(w) for w in split_name(metric.name) if w not in SUFFIX_WORDS)
+    )
+
+
 # --- partners for ratios
 
 
 def core_words(metric: MetricInfo, vocab: Vocabulary, drop: Iterable[str] = ()) -> frozenset[str]:
-    dropped = set(drop) | SUFFIX_WORDS
-    return frozenset(w for w in split_name(metric.name) if w not in dropped)
+    """What a metric's name is about: its words less kind words and `drop`, short forms
+    spelt out ("node_memory_MemTotal" is node memory, "mem" said twice)."""
+    return _core_words(metric.name, vocab, frozenset(drop))
+
+
+def _core_words(name: str, vocab: Vocabulary, drop: frozenset[str]) -> frozenset[str]:
+    def make() -> frozenset[str]:
+        dropped = drop | SUFFIX_WORDS
+        words = set()
+        for word in split_name(name):
+            if word in dropped:
+                continue
+            long = vocab.abbreviations.get(word, ())
+            words.add(long[0] if len(long) == 1 and long[0] not in dropped else word)
+        return frozenset(words)
+
+    return vocab.memo(("core:" + name, " ".join(sorted(drop))), make)
 
 
 def _same_unit(a: MetricInfo, b: MetricInfo) -> bool:
@@ -714,6 +1055,110 @@ def limit_partner(
     return best[2] if best else None
 
 
+def limit_pair(
+    metric: MetricInfo,
+    metrics: Sequence[MetricInfo],
+    vocab: Vocabulary,
+    sizes: dict[str, MetricInfo | None] | None = None,
+) -> tuple[str, MetricInfo, MetricInfo] | None:
+    """("used", used, limit) or ("available", available, size) for the metric's thing.
+
+    `sizes`: the whole found for each metric of what is left, kept across calls on the
+    same candidates (one question)."""
+    sizes = {} if sizes is None else sizes
+    used_words = frozenset(vocab.pairs.get("used", ()))
+    free_words = frozenset(vocab.pairs.get("available", ()))
+    limit_words = frozenset(vocab.pairs.get("limit", ()))
+    roles = used_words | free_words | limit_words
+    words = set(split_name(metric.name))
+    own = core_words(metric, vocab, roles)
+    if words & used_words and (limit := limit_partner(metric, metrics, vocab)):
+        return "used", metric, limit
+    # What is left of it and its size: "1 - available / size" (node memory, disks).
+    order = list(vocab.pairs.get("available", ()))
+
+    def rank_free(candidate: MetricInfo) -> int:
+        found = [order.index(w) for w in split_name(candidate.name) if w in order]
+        return min(found) if found else len(order)
+
+    lefts = [
+        m
+        for m in metrics
+        if m is not metric
+        and not free_words.isdisjoint(split_name(m.name))
+        and not m.is_counter_like
+    ]
+    candidates = [metric, *sorted(lefts, key=rank_free)]
+    # What is left of this very thing, every word of it ("swap" free, not memory's) …
+    for strict in (True, False):
+        for candidate in candidates:
+            if candidate.is_counter_like or free_words.isdisjoint(split_name(candidate.name)):
+                continue
+            theirs = core_words(candidate, vocab, roles)
+            alike = not own - theirs if strict else len(theirs & own) >= 2
+            # … else of what it is part of (shared memory: the node's memory).
+            if candidate is metric or (alike and len(theirs - own) <= 1):
+                if candidate.name not in sizes:
+                    sizes[candidate.name] = limit_partner(
+                        candidate, metrics, vocab, "size"
+                    ) or _whole_of(candidate, metrics, free_words)
+                size = sizes[candidate.name]
+                if size is not None:
+                    return "available", candidate, size
+    if not words & limit_words and (limit := limit_partner(metric, metrics, vocab)):
+        return "used", metric, limit
+    if words & limit_words:
+        # The limit itself was chosen ("percent of its memory limit"): find what uses it.
+        for candidate in metrics:
+            cwords = set(split_name(candidate.name))
+            if candidate.is_counter_like or cwords & (limit_words | free_words):
+                continue
+            if core_words(candidate, vocab, roles) == own:
+                return "used", candidate, metric
+    return None
+
+
+def used_of_whole(
+    metric: MetricInfo,
+    metrics: Sequence[MetricInfo],
+    intent: Intent,
+    vocab: Vocabulary,
+    sizes: dict[str, MetricInfo | None] | None = None,
+) -> tuple[MetricInfo, MetricInfo] | None:
+    """(available, size) when the question asks how much of a whole is used, and the
+    metric is the whole or what is left of it, with no metric of its own for the used part
+    ("memory used on the node" = MemTotal - MemAvailable; as a share, 1 - available / size)."""
+    if "usage" not in intent.qualifiers or metric.is_counter_like:
+        return None
+    roles = frozenset(vocab.pairs.get("available", ())) | frozenset(vocab.pairs.get("size", ()))
+    if not set(split_name(metric.name)) & roles:
+        return None
+    found = limit_pair(metric, metrics, vocab, sizes)
+    if found is None or found[0] != "available":
+        return None
+    if metric.name not in (found[1].name, found[2].name):
+        return None
+    return found[1], found[2]
+
+
+def _whole_of(
+    free: MetricInfo, metrics: Sequence[MetricInfo], free_words: frozenset[str]
+) -> MetricInfo | None:
+    """The metric named as the free one less its "free" word: files_free → files."""
+    whole = tuple(w for w in split_name(free.name) if w not in free_words)
+    return next(
+        (
+            m
+            for m in metrics
+            if m.name != free.name
+            and not m.is_counter_like
+            and split_name(m.name) == whole
+            and _same_unit(m, free)
+        ),
+        None,
+    )
+
+
 def complement_partner(
     metric: MetricInfo, metrics: Sequence[MetricInfo], vocab: Vocabulary, asked: Iterable[str]
 ) -> tuple[str, MetricInfo] | None:
@@ -729,6 +1174,60 @@ def complement_partner(
                 if other.name != metric.name and split_name(other.name) == wanted:
                     return word, other
     return None
+
+
+def whole_of_parts(
+    metric: MetricInfo, metrics: Sequence[MetricInfo], intent: Intent, vocab: Vocabulary
+) -> list[MetricInfo]:
+    """The counters that are the parts of the metric's whole (redis cpu user/sys seconds),
+    when the question names none of the parts, or every one of them; else []."""
+    mine = split_name(metric.name)
+    for index, word in enumerate(mine):
+        for group in vocab.parts:
+            own = next((part for part in group if word in part), None)
+            if own is None:
+                continue
+            found = {own: metric}
+            for other in metrics:
+                theirs = split_name(other.name)
+                if (
+                    other.name == metric.name
+                    or other.is_counter_like != metric.is_counter_like
+                    or len(theirs) != len(mine)
+                    or theirs[:index] != mine[:index]
+                    or theirs[index + 1 :] != mine[index + 1 :]
+                    or set(other.labels) != set(metric.labels)
+                ):
+                    continue
+                part = next((p for p in group if theirs[index] in p), None)
+                if part is not None and part not in found:
+                    found[part] = other
+            if len(found) < 2:
+                continue
+            named = [part for part in found if _part_named(part, group, intent, vocab)]
+            if not named or len(named) == len(found):
+                return sorted(found.values(), key=lambda m: m.name)
+            return []
+    return []
+
+
+def _part_named(
+    part: frozenset[str], group: Sequence[frozenset[str]], intent: Intent, vocab: Vocabulary
+) -> bool:
+    """The question names this part: its words, or a measure said only of it ("incoming")."""
+    said = set(intent.stems)
+    for word in intent.stems:
+        said.update(inflections(word))
+    for _span, synonym_words in vocab.synonyms_in(intent.text):
+        said.update(synonym_words)
+    if part & said:
+        return True
+    for measure in vocab.measures:
+        if measure.name in intent.measures:
+            parts_of_it = [p for p in group if p & measure.metric_words]
+            if parts_of_it == [part]:
+                return True
+    return False
 
 
 def total_partner(
@@ -784,6 +1283,20 @@ def family_part(metric: MetricInfo, suffix: str, by_name: Mapping[str, MetricInf
         metric.series_count,
         metric.services,
         metric.truncated_labels,
+    )
+
+
+_TIMESTAMP_WORDS = frozenset({"time", "timestamp", "boot", "start", "epoch", "created"})
+
+
+def is_timestamp(metric: MetricInfo, vocab: Vocabulary) -> bool:
+    """A gauge whose value is a point in time (seconds since the epoch)."""
+    words = set(split_name(metric.name))
+    if not words & _TIMESTAMP_WORDS or metric.is_counter_like:
+        return False
+    help_words = vocab.text_words(metric.help)
+    return "timestamp" in words or bool(
+        help_words & {"epoch", "unixtime", "unix", "timestamp", "since"}
     )
 
 

@@ -8,15 +8,19 @@
                is 1 - rate(_bucket{le="T"}) / rate(_count)
     summary    x{quantile="φ"} (φ as the exporter writes it: "0.99" or "99")
     ratios     errors / total over a status-like label; one outcome / both
-               (hits / (hits + misses)); used / limit; 1 - available / size;
-               1 - avg(rate(idle)) for time counters split by mode; a duration
-               total / its count — with the same grouping on both sides
+               (hits / (hits + misses)); used / limit; 1 - available / size
+               (available / size when what is left is asked); 1 - avg(rate(idle))
+               for time counters split by mode; a duration total / its count;
+               "A as a share of B" as A / B — with the same grouping on both sides
+    wholes     the parts of one whole summed (user + system seconds) when the
+               question names none of them; size - available for "how much is used"
 
 Then, around it: now / then for comparisons, max_over_time for peaks, 100 * for
-percentages, unit conversions ("in MB"), thresholds, "== 0" for "which … is
-down", count(), topk/bottomk. One series stays as it is (keeping its labels);
-more are summed (or averaged, or min'd, as the measure says) by the grouping
-asked and the labels filtered on.
+percentages, unit conversions ("in MB", "in hours"), thresholds, "== 0" / "== 1"
+for "which … is down / up", count(), topk/bottomk. One series stays as it is
+(keeping its labels), and so do series that are the things asked about (probes,
+targets); more are summed (or averaged, min'd or max'd, as the measure or the
+metric's name says) by the grouping asked and the labels filtered on.
 """
 
 from __future__ import annotations
@@ -33,23 +37,29 @@ from obsai_query.planner.choose import (
     Choice,
     Context,
     complement_partner,
-    core_words,
     estimate_series,
     family,
     family_part,
     group_labels,
     idle_label,
-    limit_partner,
+    is_timestamp,
+    limit_pair,
     status_label,
     total_partner,
+    used_of_whole,
+    whole_of_parts,
 )
 from obsai_query.planner.intent import Intent, Threshold
 from obsai_query.planner.vocabulary import Vocabulary, split_name, stem
 from obsai_query.time_range import format_duration
 
 _RE_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
-_TIMESTAMP_WORDS = frozenset({"time", "timestamp", "boot", "start", "epoch", "created"})
 _FAILURE_WORDS = frozenset({"fail", "failed", "failure", "error", "errors", "reject", "rejected"})
+# "total … by all exporters", "across all targets": one number, not one per series.
+_TOGETHER = re.compile(r"\b(?:plus|combined|together|summed|in total)\b")
+_WHOLE = re.compile(r"\b(?:total|sum of|combined|altogether|all)\b")
+_MAX_WORDS = frozenset({"max", "maximum", "peak", "highest", "longest", "largest"})
+_MIN_WORDS = frozenset({"min", "minimum", "lowest", "shortest", "smallest"})
 _TIME_WORDS = frozenset({"duration", "second", "time", "latency", "usec", "millisecond"})
 # How a metric's own unit converts to the base unit (seconds, bytes).
 _TO_BASE = {
@@ -201,15 +211,22 @@ class Composer:
         # "above 80%" of something that is no ratio: a share of its limit, or of a core.
         percent_threshold = intent.threshold is not None and intent.threshold.kind == "percent"
         self.share_of_limit = intent.share_of_limit or intent.near_limit or percent_threshold
-        # "the HTTP probes", "the targets": the things are the series, one answer each.
+        # "the HTTP probes", "the targets": the things are the series, one answer each;
+        # so too a thing named by a label value that is one ("http probe status codes").
         counted = set(intent.count_of.split())
-        self.per_series = any(
-            word in vocab.series_words and text_word.endswith("s") and word not in counted
-            for word, start, end in intent.tokens
-            for text_word in (intent.text[start:end],)
-        ) or any(
-            stem(w) in vocab.series_words for phrase in ctx.group_words for w in phrase.split()
-        )
+        in_values = [(m.start, m.end) for m in ctx.mentions]
+        self.per_series = (
+            any(
+                word in vocab.series_words
+                and word not in counted
+                and (text_word.endswith("s") or any(a <= start < b for a, b in in_values))
+                for word, start, end in intent.tokens
+                for text_word in (intent.text[start:end],)
+            )
+            or any(
+                stem(w) in vocab.series_words for phrase in ctx.group_words for w in phrase.split()
+            )
+        ) and not (intent.average or _WHOLE.search(intent.text))
         self.window = format_duration(asked.duration) if self.over_window else self.rate_window
 
     def _window_is_asked(self) -> bool:
@@ -227,6 +244,51 @@ class Composer:
     # --- entry point
 
     def compose(self, choice: Choice) -> Plan | None:
+        metric = choice.metric
+        filters, assumptions, by, counted, kept = self._grouping(choice)
+        kind, build = self._builder(metric, filters, kept, assumptions)
+        expr, unit, what = build("")
+        plan = Plan(expr, unit, what, assumptions, metric=metric.name, kind=kind)
+        plan.reasons = list(choice.reasons)
+        plan.score = choice.score
+        self._wrap(plan, build, metric, filters, by, counted)
+        plan.explanation = sentence(plan.explanation)
+        return plan
+
+    def compose_ratio(self, a: Choice, b: Choice) -> Plan:
+        """ "A as a share of B": A / B, each as it is (a gauge) or per second (a counter),
+        with the same grouping on both sides."""
+        filters, assumptions, by, counted, kept = self._grouping(a)
+
+        def build(offset: str) -> tuple[str, str, str]:
+            shape = self._shape(a.metric, filters, kept, b.metric)
+            num, den = (
+                shape.apply(self._amount(m, _only(filters, m), offset), "sum")
+                for m in (a.metric, b.metric)
+            )
+            return (
+                f"{num} / {den}",
+                "ratio",
+                f"{a.metric.name} as a share of {b.metric.name}" + _by(shape),
+            )
+
+        expr, unit, what = build("")
+        plan = Plan(expr, unit, what, assumptions, metric=a.metric.name, kind="named_ratio")
+        plan.reasons = [*a.reasons, f"and {b.metric.name} for what it is a share of"]
+        plan.score = a.score
+        self._wrap(plan, build, a.metric, filters, by, counted)
+        plan.explanation = sentence(plan.explanation)
+        return plan
+
+    def _amount(self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], offset: str) -> str:
+        """A gauge as it is, a counter per second."""
+        sel = selector(metric.name, filters, offset=offset)
+        return f"rate({ranged(sel, self.window)})" if metric.is_counter_like else sel
+
+    def _grouping(
+        self, choice: Choice
+    ) -> tuple[dict[str, list[str]], list[str], list[str], str, list[str]]:
+        """(filters, assumptions, `by` labels, the counted label, labels kept) of a choice."""
         intent = self.intent
         metric = choice.metric
         filters = {k: list(v) for k, v in choice.filters.items()}
@@ -247,24 +309,29 @@ class Composer:
         if counted and counted not in by:
             by.insert(0, counted)  # count(… by (counted)): one series per thing counted
         subject = intent.which or intent.breaking or (intent.top is not None)
-        if subject and not by and not intent.down and not counted:
+        # "which probes", "the slowest target": the things ranked are the series themselves.
+        ranks_series = any(
+            stem(w) in self.vocab.series_words for g in self.ctx.group_words for w in g.split()
+        )
+        if subject and not by and not intent.down and not counted and not ranks_series:
             by = [
                 label
                 for label in self.vocab.subject_labels
                 if label in metric.labels and _tells_apart(metric, label)
             ][:1]
         for label, values in filters.items():
-            if len(values) > 1 and label not in by:
+            # "auth vs payment": one each; "user plus system": the two together.
+            if len(values) > 1 and label not in by and not _TOGETHER.search(intent.text):
                 by.append(label)
+        if by and self.per_series and not counted:
+            # "http probe durations by phase": still one answer per probe.
+            by += [
+                label
+                for label in self.vocab.label_synonyms.get("target", ())
+                if label in metric.labels and label not in by and _tells_apart(metric, label)
+            ]
         kept = by + [k for k in sorted(filters) if len(filters[k]) == 1 and k not in by]
-        kind, build = self._builder(metric, filters, kept, assumptions)
-        expr, unit, what = build("")
-        plan = Plan(expr, unit, what, assumptions, metric=metric.name, kind=kind)
-        plan.reasons = list(choice.reasons)
-        plan.score = choice.score
-        self._wrap(plan, build, metric, filters, by, counted)
-        plan.explanation = sentence(plan.explanation)
-        return plan
+        return filters, assumptions, by, counted, kept
 
     # --- the inner expression
 
@@ -292,6 +359,12 @@ class Composer:
         measured = [m for m in self.vocab.measures if m.name in self.intent.measures]
         op = next((m.aggregate for m in measured if m.aggregate != "sum"), "sum")
         if op == "sum" and metric.type in ("gauge", "unknown") and not metric.is_counter_like:
+            words = set(split_name(metric.name))
+            # The longest of them, the largest: never a sum of maxima.
+            if words & _MAX_WORDS:
+                return "max"
+            if words & _MIN_WORDS:
+                return "min"
             unit = base_unit(metric)
             if unit == "seconds" and not self._is_timestamp(metric):
                 return "avg"
@@ -332,7 +405,8 @@ class Composer:
                 return "histogram_quantile", lambda off: self._histogram_quantile(
                     metric, filters, kept, off, assumptions
                 )
-        if metric.is_counter_like and latency and words & _TIME_WORDS:
+        # "time per read" is an average; "read time per second", the time counted.
+        if metric.is_counter_like and latency and words & _TIME_WORDS and not intent.per_second:
             count = total_partner(
                 metric, self.metrics, vocab, _TIME_WORDS | {"usec"}, counts_only=True
             )
@@ -370,13 +444,30 @@ class Composer:
                         used, limit, filters, kept, off
                     )
                 return "free_ratio", lambda off: self._free_ratio(used, limit, filters, kept, off)
+        share = intent.percent or intent.ratio or self.share_of_limit
+        whole = (
+            None if share else used_of_whole(metric, self.metrics, intent, vocab, self.ctx.sizes)
+        )
+        if whole is not None:
+            free, size = whole
+            return "used_amount", lambda off: self._used_amount(free, size, filters, kept, off)
         if metric.is_counter_like and (intent.percent or self.share_of_limit):
             idle = idle_label(metric, vocab)
             if idle is not None and idle[0] not in filters:
                 return "busy_ratio", lambda off: self._busy(metric, idle, filters, kept, off)
-        if metric.is_counter_like:
+        if metric.is_counter_like or self._untyped_events(metric):
+            parts = whole_of_parts(metric, self.metrics, intent, vocab)
+            if parts and not (intent.ratio or intent.percent or self.share_of_limit):
+                return "parts_sum", lambda off: self._parts_sum(
+                    parts, filters, kept, off, assumptions
+                )
             return "rate", lambda off: self._rate(metric, filters, kept, off, assumptions)
         return "value", lambda off: self._value(metric, filters, kept, off, assumptions)
+
+    def _untyped_events(self, metric: MetricInfo) -> bool:
+        """An untyped metric (netstat, vmstat) asked "per second" of: a count of events."""
+        intent = self.intent
+        return metric.type == "unknown" and bool(intent.per_second or intent.rate_word)
 
     def _concept_words(self) -> set[str]:
         return {w for c in self.ctx.concepts for w in c.alternatives}
@@ -433,6 +524,21 @@ class Composer:
             return expr, unit, what
         return shape.apply(expr), unit, what + _by(shape)
 
+    def _parts_sum(
+        self,
+        parts: Sequence[MetricInfo],
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        """The whole of counters that are its parts: their rates (or increases) summed."""
+        terms = [self._rate(m, _only(filters, m), kept, offset, assumptions) for m in parts]
+        if not offset:
+            assumptions.append("the whole: " + " + ".join(m.name for m in parts))
+        expr = " + ".join(_paren(term) for term, _, _ in terms)
+        return expr, terms[0][1], "the sum of " + ", ".join(what for _, _, what in terms)
+
     def _value(
         self,
         metric: MetricInfo,
@@ -464,6 +570,8 @@ class Composer:
             what = metric.name
         if self._health_question(metric):
             shape.op = "min"
+        elif intent.average and not self.over_window:
+            shape.op = "avg"  # "average samples scraped per target": across the series
         scale = _to_base(metric)
         out = shape.apply(expr)
         if scale != 1.0:
@@ -481,12 +589,7 @@ class Composer:
         return shape.apply(sel, "max"), base_unit(metric) or "seconds", metric.name
 
     def _is_timestamp(self, metric: MetricInfo) -> bool:
-        words = set(split_name(metric.name))
-        help_words = set(self.vocab.text_words(metric.help))
-        return bool(words & _TIMESTAMP_WORDS) and (
-            bool(help_words & {"epoch", "unixtime", "unix", "timestamp", "since"})
-            or "timestamp" in words
-        )
+        return is_timestamp(metric, self.vocab)
 
     def _is_health(self, metric: MetricInfo) -> bool:
         words = set(split_name(metric.name))
@@ -713,43 +816,7 @@ class Composer:
         )
 
     def _limit_pair(self, metric: MetricInfo) -> tuple[str, MetricInfo, MetricInfo] | None:
-        """("used", used, limit) or ("available", available, size) for the metric's thing."""
-        vocab = self.vocab
-        used_words = frozenset(vocab.pairs.get("used", ()))
-        free_words = frozenset(vocab.pairs.get("available", ()))
-        limit_words = frozenset(vocab.pairs.get("limit", ()))
-        roles = used_words | free_words | limit_words
-        words = set(split_name(metric.name))
-        own = core_words(metric, vocab, roles)
-        if words & used_words and (limit := limit_partner(metric, self.metrics, vocab)):
-            return "used", metric, limit
-        # What is left of it and its size: "1 - available / size" (node memory, disks).
-        order = list(vocab.pairs.get("available", ()))
-
-        def rank_free(candidate: MetricInfo) -> int:
-            found = [order.index(w) for w in split_name(candidate.name) if w in order]
-            return min(found) if found else len(order)
-
-        candidates = [metric, *sorted(self.metrics, key=rank_free)]
-        for candidate in candidates:
-            if candidate.is_counter_like or not set(split_name(candidate.name)) & free_words:
-                continue
-            theirs = core_words(candidate, vocab, roles)
-            if candidate is metric or (len(theirs & own) >= 2 and len(theirs - own) <= 1):
-                size = limit_partner(candidate, self.metrics, vocab, "size")
-                if size is not None:
-                    return "available", candidate, size
-        if not words & limit_words and (limit := limit_partner(metric, self.metrics, vocab)):
-            return "used", metric, limit
-        if words & limit_words:
-            # The limit itself was chosen ("percent of its memory limit"): find what uses it.
-            for candidate in self.metrics:
-                cwords = set(split_name(candidate.name))
-                if candidate.is_counter_like or cwords & (limit_words | free_words):
-                    continue
-                if core_words(candidate, vocab, roles) == own:
-                    return "used", candidate, metric
-        return None
+        return limit_pair(metric, self.metrics, self.vocab, self.ctx.sizes)
 
     def _limit_ratio(
         self,
@@ -775,10 +842,36 @@ class Composer:
         shape = self._shape(free, filters, kept, size)
         num = shape.apply(selector(free.name, _only(filters, free), offset=offset), "sum")
         den = shape.apply(selector(size.name, _only(filters, size), offset=offset), "sum")
+        asked = self.intent.qualifiers
+        if "available" in asked and "usage" not in asked:
+            # "available memory in percent": the share that is left.
+            return (
+                f"{num} / {den}",
+                "ratio",
+                f"the share left: {free.name} / {size.name}" + _by(shape),
+            )
         return (
             f"1 - {num} / {den}",
             "ratio",
             f"the share used: 1 - {free.name} / {size.name}" + _by(shape),
+        )
+
+    def _used_amount(
+        self,
+        free: MetricInfo,
+        size: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        """What is used of a whole known by its size and what is left: size - available."""
+        shape = self._shape(free, filters, kept, size)
+        whole = shape.apply(selector(size.name, _only(filters, size), offset=offset), "sum")
+        left = shape.apply(selector(free.name, _only(filters, free), offset=offset), "sum")
+        return (
+            f"{whole} - {left}",
+            base_unit(size),
+            f"the amount used: {size.name} - {free.name}" + _by(shape),
         )
 
     def _busy(
@@ -880,7 +973,11 @@ class Composer:
         if intent.peak and asked.is_range:
             step = self.rate_window
             span = format_duration(asked.duration)
-            plan.promql = f"{intent.peak}_over_time(({plan.promql})[{span}:{step}])"
+            if plan.promql == selector(metric.name, filters):
+                # A gauge as it is: every sample of the window, no subquery steps.
+                plan.promql = f"{intent.peak}_over_time({ranged(plan.promql, span)})"
+            else:
+                plan.promql = f"{intent.peak}_over_time(({plan.promql})[{span}:{step}])"
             extreme = "highest" if intent.peak == "max" else "lowest"
             plan.explanation = f"the {extreme} {plan.explanation} over {asked.description}"
             plan.instant = True
@@ -920,8 +1017,19 @@ class Composer:
             plan.promql = f"{_paren(plan.promql)} == 0"
             plan.explanation += ", only where 0 (down)"
             plan.empty_ok = True
+        elif (
+            intent.which
+            and plan.kind == "value"
+            and self._is_health(metric)
+            and "availability" in intent.measures
+            and not intent.count_of
+        ):
+            # "which probes are succeeding", "which targets are up": those at 1.
+            plan.promql = f"{_paren(plan.promql)} == 1"
+            plan.explanation += ", only where 1 (up)"
+            plan.empty_ok = True
         if intent.count_of:
-            self._count(plan, metric, counted, filters)
+            self._count(plan, metric, counted, filters, [b for b in by if b != counted])
         elif intent.top is not None and (by or not plan.promql.startswith(_ONE_NUMBER)):
             kind, k = intent.top
             if intent.singular_subject and not _top_number_given(intent):
@@ -932,7 +1040,12 @@ class Composer:
             )
 
     def _count(
-        self, plan: Plan, metric: MetricInfo, counted: str, filters: Mapping[str, Sequence[str]]
+        self,
+        plan: Plan,
+        metric: MetricInfo,
+        counted: str,
+        filters: Mapping[str, Sequence[str]],
+        by: Sequence[str] = (),
     ) -> None:
         intent = self.intent
         words = intent.count_of.split()
@@ -940,7 +1053,10 @@ class Composer:
             return
         if counted:
             inner = plan.promql
-            if intent.count_have and not plan.empty_ok:
+            if self._is_health(metric) and not plan.empty_ok and "availability" in intent.measures:
+                # "how many interfaces are up": those at 1 (at 0 when down) are counted.
+                inner = f"{_paren(inner)} == {0 if intent.down else 1}"
+            elif intent.count_have and not plan.empty_ok:
                 inner = f"{_paren(inner)} > 0"
             plan.promql = f"count({inner})"
             plan.unit = "count"
@@ -948,11 +1064,17 @@ class Composer:
             return
         if words and words[-1] in self.vocab.series_words and plan.kind == "value":
             inner = selector(metric.name, filters)
-            if self._is_health(metric) and "up" in intent.stems and not intent.down:
+            up = "up" in intent.stems or "availability" in intent.measures
+            if self._is_health(metric) and up and not intent.down:
                 inner = f"{inner} == 1"
+            elif self._is_health(metric) and intent.down:
+                inner = f"{inner} == 0"  # each target down, not whether all of them are
             elif plan.empty_ok:
                 inner = plan.promql
-            plan.promql = aggregate("count", inner, [])
+            plan.promql = aggregate("count", inner, by)  # "targets per job": count by job
+            if inner != selector(metric.name, filters) and not by:
+                plan.promql += " or vector(0)"  # none down is 0, not "no data"
+                plan.empty_ok = False
             plan.unit = "count"
             plan.explanation = f"how many series: {plan.explanation}"
 

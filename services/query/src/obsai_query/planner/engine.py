@@ -26,6 +26,7 @@ from obsai_query.planner.choose import (
     find_mentions,
     group_labels,
     rank,
+    rank_ratio,
     value_key,
 )
 from obsai_query.planner.compose import Composer, Plan, quote
@@ -81,7 +82,12 @@ class Planner:
             )
         unknown = _unmatched_words(ctx.concepts, metrics, self.vocab)
         composer = Composer(intent, ctx, grounding, self.vocab, metrics)
+        # "A as a share of B": A / B first, then what the question's words give alone.
         plans = [
+            composer.compose_ratio(a, b)
+            for a, b in rank_ratio(intent, metrics, mentions, self.vocab)
+        ]
+        plans += [
             plan for choice in choices[:_PLANS] if (plan := composer.compose(choice)) is not None
         ]
         if intent.percent or intent.ratio or composer.share_of_limit:

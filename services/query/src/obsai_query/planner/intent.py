@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from obsai_query.planner.vocabulary import Vocabulary, stem, words
 from obsai_query.time_range import parse_duration
@@ -70,9 +70,11 @@ _THEN = re.compile(
 _HORIZON = re.compile(
     rf"\b(?:in|within|after|for the next|over the next|next)\s+{_NUMBER}\s*{_TIME_UNIT}\b"
 )
+# "the last hour", "past 24 hours", "last 30m": a window; "the last scrape" is none.
 _WINDOW = re.compile(
     r"\b(over|in|during|for|within|across|from)?\s*(?:the\s+)?(?:last|past|previous|prior)\s+"
-    r"(?:\d+\s*)?[a-z]+"
+    r"(?:(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|ten|twelve|twenty|thirty)\s*)?"
+    r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|[smhdw])\b"
 )
 _GROUP = re.compile(
     r"\b(?:by|per|each|every|all(?!\s+of\b))\s+(?:the\s+)?(?:http\s+)?"
@@ -94,11 +96,37 @@ _SUBJECT_WITH = re.compile(
     r"(?<!across all )(?<!across )\b([a-z][a-z_\-]+s)\s+(?:(?:with|where|that|having|whose|using|"
     r"use|are|is|have|has)\b|(?:over|above|under|below|exceeding|more than|less than)\s+\d)"
 )
-_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)")
+# A participle before "by" names who did it ("used by", "sent by"), unless it orders.
+_AGENT = re.compile(
+    r"\b(?!(?:grouped|sorted|ranked|ordered|aggregated|partitioned|summed|averaged|"
+    r"counted|bucketed|keyed|labell?ed|indexed)\b)"
+    r"(?:[a-z]+ed|used|spent|sent|read|written|taken|held|made|done|seen|run|served|"
+    r"handled|received|consumed|exposed|scraped)$"
+)
+_HAS_HOW_MUCH = re.compile(r"\bhow\s+much\b.*\b(?:does|do|did)\b.*\bhave\b")
+_UNDERSCORE = re.compile(r"(?<=[a-z])_(?=[a-z])")
+_AND_GROUP = re.compile(r"\s+(?:and|&)\s+(?:by\s+)?(?:the\s+)?([a-z][a-z_\-]*)\b")
+# The last word of the phrase after a participle ("most called redis command").
+_NOUN_AFTER = re.compile(
+    r"(?:[a-z][a-z_\-]*\s+){0,2}?([a-z][a-z_\-]+)"
+    r"(?=\s+(?:by|in|with|per|for|of|on|from|that|which|over|is|are|has|have|use|uses)\b"
+    r"|\s*\??$)"
+)
+_HOW_MANY = re.compile(
+    r"\b(?:how\s+many|(?:the\s+)?number\s+of)\s+((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)"
+)
 _IN_UNIT = re.compile(
     r"\b(?:in|as|into)\s+(mb|mib|gb|gib|kb|kib|tb|bytes|megabytes|gigabytes|kilobytes|"
-    r"ms|milliseconds|seconds|microseconds)\b|\b(mb|mib|gb|gib|kb|kib)\s*(?:/s|per\s+second)\b"
+    r"ms|milliseconds|seconds|microseconds|minutes|hours|days)\b"
+    r"|\b(mb|mib|gb|gib|kb|kib)\s*(?:/s|per\s+second)\b"
 )
+# "A as a percentage of B", "A vs its B", "A relative to B": a ratio of two named things.
+_RATIO_SPLIT = re.compile(
+    r"\s(?:as\s+an?\s+(?:percentage|percent|fraction|share|ratio|proportion|%)\s+of"
+    r"|(?:vs\.?|versus|compared\s+to|compared\s+with|against)\s+(?=its\b|their\b)"
+    r"|relative\s+to|divided\s+by)\s*(?:the\s+|its\s+|their\s+)?"
+)
+_RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
 _QUANTITY_UNIT = re.compile(r"^(?:[kmgt]i?b|bytes?|ms|us|s|sec|min|h)$")
 
 
@@ -152,6 +180,8 @@ class Intent:
     unit: tuple[str, float, str] | None = None  # (kind, factor, as written): "in MB"
     status_classes: list[str] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
+    # "A as a share of B": the spans of A and of B in the text.
+    ratio_of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def stems(self) -> set[str]:
@@ -240,7 +270,8 @@ def _seconds(number: str, unit: str) -> float:
 
 def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) -> Intent:
     """The intent of a question; `known` adds words (metric words, label values) to spell by."""
-    text = vocab.rewrite(" ".join(question.lower().split()))
+    # "max_connections", "work_mem": a name written as it is in a config says its words.
+    text = vocab.rewrite(" ".join(_UNDERSCORE.sub(" ", question.lower()).split()))
     text, corrections = correct_spelling(text, vocab, known)
     intent = Intent(question=question, text=text, corrections=corrections)
     intent.tokens = [(stem(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
@@ -251,7 +282,40 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     _times(intent, vocab)
     _grouping(intent, vocab)
     _statuses(intent, vocab)
+    _ratio_of(intent)
     return intent
+
+
+def _ratio_of(intent: Intent) -> None:
+    text = intent.text
+    if match := _RATIO_OF.search(text):
+        intent.ratio_of = (match.span(1), match.span(2))
+    elif match := _RATIO_SPLIT.search(text):
+        end = len(text.rstrip(" ?"))
+        if match.end() < end:
+            intent.ratio_of = ((0, match.start()), (match.end(), end))
+    if intent.ratio_of is not None:
+        intent.ratio = True
+
+
+def side_of(intent: Intent, keep: tuple[int, int], vocab: Vocabulary) -> Intent:
+    """The intent as if the question said only the words in `keep` (one side of a ratio):
+    the rest of the text blanked, its measures, qualifiers and words gone."""
+    start, end = keep
+    text = "".join(ch if start <= i < end else " " for i, ch in enumerate(intent.text))
+    return replace(
+        intent,
+        text=text,
+        tokens=[t for t in intent.tokens if start <= t[1] and t[2] <= end],
+        measures=measures_in(text, vocab),
+        qualifiers={
+            name
+            for name, qualifier in vocab.qualifiers.items()
+            if any(p.search(text) for p in qualifier.say)
+        },
+        consumed=[*intent.consumed, (0, start), (end, len(intent.text))],
+        ratio_of=None,
+    )
 
 
 def measures_in(text: str, vocab: Vocabulary) -> list[str]:
@@ -288,6 +352,9 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
     for name, qualifier in vocab.qualifiers.items():
         if any(p.search(text) for p in qualifier.say):
             intent.qualifiers.add(name)
+    # "how much memory does the machine have": all of it, its size.
+    if _HAS_HOW_MUCH.search(text) and "size" in vocab.qualifiers and not intent.qualifiers:
+        intent.qualifiers.add("size")
 
 
 def _operations(intent: Intent, vocab: Vocabulary) -> None:
@@ -312,7 +379,8 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.measures = [m for m in intent.measures if m != "errors"]
         if "availability" not in intent.measures:
             intent.measures.append("availability")
-    intent.uptime = "uptime" in intent.measures
+    # "How long has it been up", "time since the last save": the age of a timestamp.
+    intent.uptime = "uptime" in intent.measures or vocab.says("since", text)
     if vocab.says("peak", text):
         intent.peak = "max"
     elif vocab.says("minimum_over_time", text):
@@ -400,7 +468,9 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             noun.pop()
         intent.count_of = " ".join(stem(w) for w in noun)
         rest = text[match.end() :]
-        intent.count_have = bool(re.match(r"\s+(?:have|has|with|that have|are)\b", rest))
+        intent.count_have = bool(
+            re.match(r"\s+(?:have|has|with|that have|are|hold|holds|contain|contains)\b", rest)
+        )
 
 
 def _ranked_subject(text: str) -> bool:
@@ -444,7 +514,7 @@ def _label_noun(word: str) -> str:
 
 def _grouping(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
-    unit_words = {"second", "sec", "minute", "hour", "day", "week", "core", "cent"}
+    unit_words = {"second", "sec", "minute", "hour", "day", "week", "cent"}
     groups: list[str] = []
     for match in _GROUP.finditer(text):
         phrase_words = (match.group(1) + (match.group(2) or "")).split()
@@ -459,9 +529,19 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
         before = text[: match.start()].rstrip()
         if before.endswith("across"):
             continue
+        if (
+            match.group(0).startswith("by")
+            and _AGENT.search(before)
+            and match.group(1) not in ("each", "every", "all")
+        ):
+            continue  # "memory used by prometheus": who uses it, not a grouping
         if match.group(0).startswith("all") and (intent.total or before.endswith(("sum of",))):
             continue  # "total size of all databases": one number
         groups.append(_label_noun(phrase))
+        # "by status code and handler": the second grouping too.
+        rest = text[match.end() + (len(match.group(2) or "") if len(phrase_words) > 1 else 0) :]
+        if more := _AND_GROUP.match(rest):
+            groups.append(_label_noun(more.group(1)))
     subjects: list[str] = []
     for match in _WHICH.finditer(text):
         word = match.group(1)
@@ -473,8 +553,17 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
     for pattern in (_SUPERLATIVE, _TOP_SUBJECT, _SUBJECT_WITH):
         for match in pattern.finditer(text):
             word = next(g for g in match.groups() if g)
+            if pattern is _SUPERLATIVE and (noun := _NOUN_AFTER.match(text[match.start(1) :])):
+                # "the most called redis command", "the biggest postgres database": the last
+                # word of the phrase is the thing ranked.
+                word = noun.group(1)
             if stem(word) not in vocab.common_words:
                 subjects.append(word)
+    # "which job uses the most cpu": the job is ranked; "cpu" is what it is ranked by.
+    if len(subjects) > 1:
+        subjects = [
+            w for i, w in enumerate(subjects) if i == 0 or stem(w) not in vocab.measure_say_words
+        ]
     counted = intent.count_of.split()
     for subject in subjects:
         word = _label_noun(subject)
@@ -519,11 +608,17 @@ def search_words(question: str, vocab: Vocabulary) -> list[str]:
         partners.update(vocab.pairs.get("limit", ()))
         partners.update(vocab.pairs.get("size", ()))
     asked = set(words(text))
+    swapped: list[str] = []
     for word, others in vocab.complements.items():
         if word in asked and (vocab.says("ratio", text) or vocab.says("percent", text)):
             partners.update(others)
+            # "cache miss ratio" also searched as "cache hit ratio": the other outcome
+            # is found by the words around it, as its own metric is.
+            pattern = re.compile(rf"\b{re.escape(word)}(?:e?s)?\b")
+            swapped += [pattern.sub(other, text) for other in others[:1]]
     for _span, synonym_words in vocab.synonyms_in(text):
         partners.update(synonym_words)
     if partners:
         expansions.append(" ".join(sorted({*measured, *partners})))
+    expansions += [t for t in swapped if t != text]
     return expansions

@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import importlib.resources
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -82,6 +82,8 @@ class Qualifier:
     say: tuple[re.Pattern[str], ...]
     metric_words: frozenset[str]
     unasked: float = 0.0
+    # How much a metric naming it counts when the question asks for it (a plain word: 1).
+    weight: float = 0.8
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,9 @@ class Vocabulary:
     status_code: re.Pattern[str] = re.compile(r"(?!)")
     # Words of counter names that only say "events happened" ("reads completed").
     event_words: tuple[str, ...] = ()
+    # Words of counter names that are the parts of one whole (user/system CPU seconds,
+    # commits/rollbacks): each part is a set of words that name it.
+    parts: tuple[tuple[frozenset[str], ...], ...] = ()
     # Words of the operations' phrases ("per", "rate", "top" …): never a measure or value.
     operation_words: frozenset[str] = frozenset()
     # The words of what is measured: what misspellings are corrected towards.
@@ -155,6 +160,22 @@ class Vocabulary:
             self._cache[key] = found
         return found
 
+    def memo(self, key: tuple[str, str], make: Callable[[], frozenset[str]]) -> frozenset[str]:
+        """`make()` once per key: words derived from a name, kept for the next question."""
+        found = self._cache.get(key)
+        if found is None:
+            found = make()
+            if len(self._cache) > 200_000:
+                self._cache.clear()
+            self._cache[key] = found
+        return found
+
+    def abbreviated(self, word: str, asked: frozenset[str]) -> frozenset[str]:
+        """The question's words that a word of a metric name shortens or runs together
+        ("retrans" → retransmitted, "segs" → segments, "pgmajfault" → page, major, fault,
+        "shmem" → shared, memory); empty when it is none of them."""
+        return frozenset(_abbreviated(word, asked, self.word_list, self.abbreviations))
+
     def _segments(self, word: str) -> list[str]:
         for cut in range(2, len(word) - 2):
             head, tail = word[:cut], stem(word[cut:])
@@ -174,6 +195,11 @@ class Vocabulary:
             found.update(values)
         found.update(w for values in self.abbreviations.values() for w in values)
         return frozenset(w for w in found if len(w) >= 2)
+
+    @functools.cached_property
+    def short_words(self) -> frozenset[str]:
+        """Known words of two letters: what joins the pieces of run-together names ("inuse")."""
+        return frozenset(w for w in self.word_list if len(w) == 2)
 
     @functools.cached_property
     def measure_say_words(self) -> frozenset[str]:
@@ -242,6 +268,7 @@ class Vocabulary:
                 patterns(spec.get("say", ())),
                 stems(spec.get("metric", ())),
                 float(spec.get("unasked", 0.0)),
+                float(spec.get("weight", 0.8)),
             )
             for name, spec in (data.get("qualifiers") or {}).items()
         }
@@ -322,6 +349,10 @@ class Vocabulary:
                 )
             ),
             event_words=tuple(stem(str(w)) for w in data.get("event_words") or ()),
+            parts=tuple(
+                tuple(frozenset(split_phrase(str(part))) for part in group)
+                for group in data.get("parts") or ()
+            ),
             status_code=re.compile(
                 r"(?<![\w.])(" + str(data.get("status_code") or "(?!)") + r")s?(?![\w.])"
             ),
@@ -333,6 +364,64 @@ class Vocabulary:
                 )
             ),
         )
+
+
+def _prefix_of(piece: str, asked: frozenset[str]) -> set[str]:
+    """Question words the piece begins, at least three letters of it ("maj" → major)."""
+    return {w for w in asked if len(piece) >= 3 and len(w) > len(piece) and w.startswith(piece)}
+
+
+def _initials_of(piece: str, asked: frozenset[str]) -> set[str]:
+    """Question words whose letters the piece keeps, in order, from the first ("pg" → page)."""
+    found = set()
+    for word in asked:
+        if 2 <= len(piece) <= 3 and len(word) >= len(piece) + 2 and word[0] == piece[0]:
+            letters = iter(word)
+            if all(ch in letters for ch in piece):
+                found.add(word)
+    return found
+
+
+def _abbreviated(
+    word: str,
+    asked: frozenset[str],
+    known: frozenset[str],
+    abbreviations: Mapping[str, tuple[str, ...]],
+) -> set[str]:
+    # Words the glossary knows are matched as they are ("time" is no "timeout").
+    if len(word) < 3 or not word.isalpha() or word in asked or word in known:
+        return set()
+    if whole := _prefix_of(word, asked):
+        return whole  # a prefix: "retrans", "segs"
+    if len(word) < 5:
+        return set()
+    # Run together: at most three pieces, one a whole word ("fault", "mem"); the others
+    # begin a word of the question ("maj"), keep its initials ("pg", first only), or are
+    # one short joining word ("in").
+    best: set[str] = set()
+
+    def split(rest: str, matched: set[str], anchored: bool, fillers: int, depth: int) -> None:
+        nonlocal best
+        if not rest:
+            if anchored and matched & asked and len(matched) > len(best):
+                best = set(matched)
+            return
+        if depth == 3:
+            return
+        for cut in range(2, len(rest) + 1):
+            piece = rest[:cut]
+            if len(piece) >= 3 and (piece in asked or piece in known or piece in abbreviations):
+                forms = {piece, *abbreviations.get(piece, ())}
+                split(rest[cut:], matched | forms, True, fillers, depth + 1)
+            if hits := _prefix_of(piece, asked):
+                split(rest[cut:], matched | hits, anchored, fillers, depth + 1)
+            if depth == 0 and (hits := _initials_of(piece, asked)):
+                split(rest[cut:], matched | hits, anchored, fillers, depth + 1)
+            if len(piece) == 2 and (piece in known or piece in abbreviations) and not fillers:
+                split(rest[cut:], matched, anchored, fillers + 1, depth + 1)
+
+    split(word, set(), False, 0, 0)
+    return best
 
 
 def inflections(word: str) -> list[str]:
