@@ -88,21 +88,28 @@ class ObsaiServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         self._signer = signer
         self._authenticator = authenticator
         self._tracer = tracer
+        # A method's handler is fixed once the server starts: wrap it once.
+        self._wrapped: dict[str, Handler] = {}
 
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Handler]],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> Handler:
+        method = handler_call_details.method
+        if wrapped := self._wrapped.get(method):
+            return wrapped
         handler = await continuation(handler_call_details)
-        rule = rule_for_method(handler_call_details.method)
+        rule = rule_for_method(method)
         if handler is None or rule is None or handler.unary_unary is None:
             return handler  # health, reflection: served as the library defines them
-        return grpc.unary_unary_rpc_method_handler(
+        wrapped = grpc.unary_unary_rpc_method_handler(
             self._wrap(rule, handler.unary_unary),  # type: ignore[arg-type]
             request_deserializer=handler.request_deserializer,
             response_serializer=handler.response_serializer,
         )
+        self._wrapped[method] = wrapped
+        return wrapped
 
     def _wrap(self, rule: MethodRule, behavior: Behavior) -> Behavior:
         async def wrapped(request: Any, context: Context) -> Any:
