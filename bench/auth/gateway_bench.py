@@ -9,6 +9,10 @@ the same run:
   authorization, sliding-window rate limit in Redis, a signed identity token
   that query verifies). The difference between the two is the auth path.
 
+The cases are interleaved over several short rounds, so a change in the shared
+machine's load during the run falls on each of them alike; each round's ratio
+is printed too.
+
 Targets (issue 3): authenticated >= 0.5 x the baseline's throughput, p99 < 50 ms
 at 32 connections.
 """
@@ -19,6 +23,7 @@ import argparse
 import json
 import re
 import shutil
+import statistics
 import subprocess
 import tempfile
 from dataclasses import asdict, dataclass
@@ -85,9 +90,36 @@ def _credentials(base: str) -> tuple[str, str]:
     return str(token), str(created.json()["key"])
 
 
+@dataclass
+class Case:
+    name: str
+    url: str
+    headers: dict[str, str]
+
+
+def summarise(name: str, runs: list[WrkResult]) -> WrkResult:
+    """One row for a case over its rounds: total throughput, median percentiles."""
+    seconds = sum(r.requests / r.requests_per_second for r in runs)
+    return WrkResult(
+        name=name,
+        requests_per_second=sum(r.requests for r in runs) / seconds,
+        p50_ms=statistics.median(r.p50_ms for r in runs),
+        p99_ms=statistics.median(r.p99_ms for r in runs),
+        requests=sum(r.requests for r in runs),
+        non_2xx=sum(r.non_2xx for r in runs),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--seconds", type=int, default=5, help="per case and round")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=4,
+        help="cases are interleaved round by round, so a change in the machine's "
+        "load falls on every case alike",
+    )
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--out", type=Path, default=Path("bench/results/auth_gateway.json"))
     args = parser.parse_args()
@@ -106,40 +138,43 @@ def main() -> None:
     ):
         token, key = _credentials(stack.url)
         whoami = f"{stack.url}/api/v1/whoami"
-        run_wrk("warm-up", whoami, {"X-API-Key": key}, 2, args.connections)
-        results = [
-            run_wrk(
-                "echo baseline (no auth)",
-                f"{stack.url}/api/v1/ping",
-                {},
-                args.seconds,
-                args.connections,
-            ),
-            run_wrk(
-                "API key, rate-limited",
-                whoami,
-                {"X-API-Key": key},
-                args.seconds,
-                args.connections,
-            ),
-            run_wrk(
-                "Bearer token, rate-limited",
-                whoami,
-                {"Authorization": f"Bearer {token}"},
-                args.seconds,
-                args.connections,
-            ),
+        cases = [
+            Case("echo baseline (no auth)", f"{stack.url}/api/v1/ping", {}),
+            Case("API key, rate-limited", whoami, {"X-API-Key": key}),
+            Case("Bearer token, rate-limited", whoami, {"Authorization": f"Bearer {token}"}),
         ]
+        for case in cases:
+            run_wrk("warm-up", case.url, case.headers, 1, args.connections)
+        runs: dict[str, list[WrkResult]] = {case.name: [] for case in cases}
+        for _ in range(args.rounds):
+            for case in cases:
+                result = run_wrk(case.name, case.url, case.headers, args.seconds, args.connections)
+                runs[case.name].append(result)
+    results = [summarise(name, rounds) for name, rounds in runs.items()]
     baseline = results[0]
     ratios = {r.name: r.requests_per_second / baseline.requests_per_second for r in results[1:]}
+    per_round = {
+        name: [
+            r.requests_per_second / b.requests_per_second
+            for r, b in zip(runs[name], runs[baseline.name], strict=True)
+        ]
+        for name in ratios
+    }
+    print(f"{args.rounds} rounds x {args.seconds} s per case, {args.connections} connections")
     print(f"{'path':32} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for r in results:
         rps, p50, p99 = r.requests_per_second, r.p50_ms, r.p99_ms
         print(f"{r.name:32} {rps:9.0f} {p50:8.2f} {p99:8.2f} {r.non_2xx:8d}")
     for name, ratio in ratios.items():
-        print(f"throughput ratio {name} / baseline: {ratio:.2f}")
+        rounds = ", ".join(f"{x:.2f}" for x in per_round[name])
+        print(f"throughput ratio {name} / baseline: {ratio:.2f} (rounds: {rounds})")
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    report = {"results": [asdict(r) for r in results], "ratios": ratios}
+    report = {
+        "results": [asdict(r) for r in results],
+        "ratios": ratios,
+        "ratios_per_round": per_round,
+        "rounds": {name: [asdict(r) for r in rounds] for name, rounds in runs.items()},
+    }
     args.out.write_text(json.dumps(report, indent=2))
 
 
