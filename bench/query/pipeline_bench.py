@@ -8,10 +8,17 @@ Measured per request, from the service's own `timings_ms` and at the client:
 
 - overhead = total - execution (Prometheus's time); with Claude, the fake's
   instant answer leaves only our side of the call (SDK, HTTP, prompt building);
-- cache hit = the whole RPC as the client sees it, and the server's total.
+- misses ask the dev set's questions, each once (`no_cache`), so no embedding,
+  search or answer is reused from an earlier question: once with the catalog's
+  embedding cache as deployed (the vocabulary's recurring search words may hit
+  it, a question's own texts never do), once with no embedding cache at all
+  (every text embedded); each engine and each case gets a fresh catalog;
+- cache hit = the seed questions again and again: the whole RPC as the client
+  sees it, and the server's total.
 
-Loops are bounded (warm-up + N requests per case, one at a time: latency, not
-throughput). Results go to bench/results/query.json and a table on stdout.
+Loops are bounded (warm-up on other questions, then one request at a time:
+latency, not throughput). Results go to bench/results/query.json and a table
+on stdout.
 
     .venv/bin/python bench/query/pipeline_bench.py [--requests 200]
 """
@@ -20,11 +27,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,8 +42,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency import Row, print_table, row  # noqa: E402
-from bench.query.questions import QUESTIONS  # noqa: E402
-from obsai.v1 import query_pb2, query_pb2_grpc  # noqa: E402
+from bench.query.questions import (  # noqa: E402
+    QUESTIONS,
+    distinct_questions,
+    warmup_questions,
+)
+from obsai.v1 import catalog_pb2_grpc, query_pb2, query_pb2_grpc  # noqa: E402
 from obsai_catalog.app import build_app as build_catalog  # noqa: E402
 from obsai_catalog.embedding import CachedEmbedder, OnnxSentenceEmbedder  # noqa: E402
 from obsai_catalog.settings import CatalogSettings  # noqa: E402
@@ -61,44 +72,49 @@ def sign(identity: Identity) -> tuple[tuple[str, str], ...]:
 USER = sign(Identity("bench-user", "bench", ("user",)))
 
 
-async def measure(
-    ask: Callable[[int], Awaitable[tuple[Any, float]]], warmup: int, requests: int
-) -> list[tuple[Any, float]]:
-    for n in range(warmup):
-        await ask(n)
-    return [await ask(n) for n in range(requests)]
-
-
-async def run_cases(query_address: str, requests: int, engine: str) -> list[Row]:
+async def run_cases(
+    query_address: str, requests: int, engine: str, case: str, hits: bool
+) -> list[Row]:
     rows: list[Row] = []
     async with grpc.aio.insecure_channel(query_address) as channel:
         stub = query_pb2_grpc.QueryServiceStub(channel)
 
-        async def ask(n: int, no_cache: bool = True) -> tuple[Any, float]:
-            question = QUESTIONS[n % len(QUESTIONS)]
+        async def ask(question: str, no_cache: bool = True) -> tuple[Any, float]:
             started = time.perf_counter()
             answer = await stub.Query(
                 query_pb2.QueryRequest(query=question, no_cache=no_cache), metadata=USER
             )
             return answer, (time.perf_counter() - started) * 1000
 
-        misses = await measure(ask, 20, requests)
+        for question in warmup_questions()[:20]:
+            with contextlib.suppress(grpc.aio.AioRpcError):
+                await ask(question)
+        misses, refused = [], 0
+        for question in distinct_questions()[:requests]:
+            try:
+                misses.append(await ask(question))
+            except grpc.aio.AioRpcError:
+                refused += 1  # no answer, so no timings: left out, counted
         overhead = [a.timings_ms.total - a.timings_ms.execution for a, _ in misses]
-        rows.append(row(f"{engine}: miss, overhead (total - Prometheus)", overhead))
+        rows.append(row(f"{engine}: miss, {case}, overhead (total - Prometheus)", overhead))
         for stage in ("grounding", "generation", "validation", "execution"):
             rows.append(
-                row(f"{engine}: miss, {stage}", [getattr(a.timings_ms, stage) for a, _ in misses])
+                row(
+                    f"{engine}: miss, {case}, {stage}",
+                    [getattr(a.timings_ms, stage) for a, _ in misses],
+                )
             )
-        rows.append(row(f"{engine}: miss, client round trip", [ms for _, ms in misses]))
-
-        async def hit(n: int) -> tuple[Any, float]:
-            return await ask(n, no_cache=False)
-
-        hits = await measure(hit, len(QUESTIONS), requests)
-        assert all(a.cached for a, _ in hits), "expected cache hits"
-        rows.append(row(f"{engine}: cache hit, client round trip", [ms for _, ms in hits]))
+        rows.append(row(f"{engine}: miss, {case}, client round trip", [ms for _, ms in misses]))
+        print(f"{engine}, {case}: {len(misses)} answered, {refused} refused", file=sys.stderr)
+        if not hits:
+            return rows
+        for question in QUESTIONS:
+            await ask(question, no_cache=False)
+        answers = [await ask(QUESTIONS[n % len(QUESTIONS)], False) for n in range(requests)]
+        assert all(a.cached for a, _ in answers), "expected cache hits"
+        rows.append(row(f"{engine}: cache hit, client round trip", [ms for _, ms in answers]))
         rows.append(
-            row(f"{engine}: cache hit, server total", [a.timings_ms.total for a, _ in hits])
+            row(f"{engine}: cache hit, server total", [a.timings_ms.total for a, _ in answers])
         )
     return rows
 
@@ -127,44 +143,49 @@ async def main(requests: int) -> list[Row]:
                     "log_level": "WARNING",
                 }
                 catalog_settings = CatalogSettings(**common)
-                embedder = CachedEmbedder(OnnxSentenceEmbedder())
+                model = OnnxSentenceEmbedder()
                 async with (
-                    build_catalog(catalog_settings, embedder) as catalog_app,
+                    build_catalog(catalog_settings, model) as catalog_app,
                     running(catalog_settings, catalog_app) as catalog_server,
+                    grpc.aio.insecure_channel(f"127.0.0.1:{catalog_server.port}") as channel,
                 ):
-                    catalog_address = f"127.0.0.1:{catalog_server.port}"
-                    async with grpc.aio.insecure_channel(catalog_address) as channel:
-                        from obsai.v1 import catalog_pb2_grpc
-
-                        await fill_catalog(
-                            catalog_pb2_grpc.CatalogServiceStub(channel),
-                            discovered_metrics(world.prometheus_url),
-                            sign,
-                        )
-                    rows: list[Row] = []
-                    for engine, extra in (
-                        ("planner", {}),
-                        (
-                            "claude (fake, instant)",
-                            {"anthropic_api_key": "bench", "anthropic_base_url": claude.url},
-                        ),
+                    await fill_catalog(
+                        catalog_pb2_grpc.CatalogServiceStub(channel),
+                        discovered_metrics(world.prometheus_url),
+                        sign,
+                    )
+                rows: list[Row] = []
+                for engine, extra in (
+                    ("planner", {}),
+                    (
+                        "claude (fake, instant)",
+                        {"anthropic_api_key": "bench", "anthropic_base_url": claude.url},
+                    ),
+                ):
+                    for case, embedder, hits in (
+                        ("distinct", CachedEmbedder(model), True),
+                        ("distinct, no embedding cache", model, False),
                     ):
-                        settings = QuerySettings(
-                            **common,
-                            prometheus_url=world.prometheus_url,
-                            catalog_addr=catalog_address,
-                            auth_addr="127.0.0.1:1",
-                            discovery_addr="127.0.0.1:1",
-                            **extra,
-                        )
                         async with (
-                            build_query(settings) as query_app,
-                            running(settings, query_app) as query_server,
+                            build_catalog(catalog_settings, embedder) as catalog_app,
+                            running(catalog_settings, catalog_app) as catalog_server,
                         ):
-                            rows += await run_cases(
-                                f"127.0.0.1:{query_server.port}", requests, engine
+                            settings = QuerySettings(
+                                **common,
+                                prometheus_url=world.prometheus_url,
+                                catalog_addr=f"127.0.0.1:{catalog_server.port}",
+                                auth_addr="127.0.0.1:1",
+                                discovery_addr="127.0.0.1:1",
+                                **extra,
                             )
-                    return rows
+                            async with (
+                                build_query(settings) as query_app,
+                                running(settings, query_app) as query_server,
+                            ):
+                                rows += await run_cases(
+                                    f"127.0.0.1:{query_server.port}", requests, engine, case, hits
+                                )
+                return rows
         finally:
             redis.stop()
             postgres.stop()

@@ -383,6 +383,70 @@ async def test_search_fuses_meaning_words_services_and_label_values(
     assert [r.metric.name for r in scoped.results] == ["process_open_fds"]
 
 
+async def test_more_texts_are_searched_in_the_same_call_each_metric_with_its_best_score(
+    catalog: CatalogHandle,
+) -> None:
+    await apply(catalog, "s1", WORLD, SERVICES)
+    text, more = "how slow is checkout", ["request duration seconds", "memory usage bytes"]
+    merged = await catalog.stub.SearchMetrics(
+        C.SearchMetricsRequest(text=text, k=2, more_texts=[*more, more[0], text]), metadata=USER
+    )
+    alone = [
+        await catalog.stub.SearchMetrics(C.SearchMetricsRequest(text=t, k=2), metadata=USER)
+        for t in (text, *more)
+    ]
+    best: dict[str, float] = {}
+    for found in alone:
+        for r in found.results:
+            best[r.metric.name] = max(best.get(r.metric.name, 0.0), r.score)
+    assert [(r.metric.name, r.score) for r in merged.results] == sorted(
+        best.items(), key=lambda item: (-item[1], item[0])
+    )
+    assert "container_memory_usage_bytes" in best  # found by a more text only
+    assert list(merged.services) == list(alone[0].services) == ["checkout"]
+    assert list(merged.label_matches) == list(alone[0].label_matches)
+    assert {lv.name for lv in merged.results[0].metric.labels}  # full metrics, as ever
+
+
+async def test_ground_question_is_search_and_examples_in_one_call(catalog: CatalogHandle) -> None:
+    await apply(catalog, "s1", WORLD, SERVICES)
+    await catalog.stub.RememberExample(
+        C.RememberExampleRequest(question="p95 latency of checkout", promql="up"),
+        metadata=SERVICE,
+    )
+    search = C.SearchMetricsRequest(text="95th percentile latency of checkout", k=3)
+    search.more_texts.append("request duration seconds")
+    examples = C.FindSimilarExamplesRequest(text=search.text, k=2, min_similarity=0.5)
+    grounded = await catalog.stub.GroundQuestion(
+        C.GroundQuestionRequest(search=search, examples=examples), metadata=SERVICE
+    )
+    assert grounded.search == await catalog.stub.SearchMetrics(search, metadata=USER)
+    alone = await catalog.stub.FindSimilarExamples(examples, metadata=SERVICE)
+    assert [e.id for e in grounded.examples.examples] == [e.id for e in alone.examples]
+    assert [e.question for e in grounded.examples.examples] == ["p95 latency of checkout"]
+    assert grounded.examples.examples[0].similarity == pytest.approx(
+        alone.examples[0].similarity, abs=1e-5
+    )
+
+    without = await catalog.stub.GroundQuestion(
+        C.GroundQuestionRequest(search=search), metadata=SERVICE
+    )
+    assert without.search == grounded.search
+    assert not without.examples.examples
+
+
+async def test_searches_wider_than_the_sessions_hnsw_list_still_find_everything(
+    catalog: CatalogHandle,
+) -> None:
+    """k=100 asks 300 candidates of each signal, more than the connections' ef_search."""
+    await apply(catalog, "s1", [metric(f"queue_{i}_depth", help="queue depth") for i in range(320)])
+    found = await catalog.stub.SearchMetrics(
+        C.SearchMetricsRequest(text="queue depth", k=100), metadata=USER
+    )
+    assert len(found.results) == 100
+    assert all("vector" in r.matched for r in found.results)
+
+
 @pytest.mark.parametrize(
     ("request_", "code"),
     [
@@ -390,6 +454,15 @@ async def test_search_fuses_meaning_words_services_and_label_values(
         (C.SearchMetricsRequest(text="x" * 5000), grpc.StatusCode.INVALID_ARGUMENT),
         (C.SearchMetricsRequest(text="cpu", k=-1), grpc.StatusCode.INVALID_ARGUMENT),
         (C.SearchMetricsRequest(text="cpu", service="nope"), grpc.StatusCode.NOT_FOUND),
+        (C.SearchMetricsRequest(text="cpu", more_texts=[" "]), grpc.StatusCode.INVALID_ARGUMENT),
+        (
+            C.SearchMetricsRequest(text="cpu", more_texts=["x" * 5000]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
+        (
+            C.SearchMetricsRequest(text="cpu", more_texts=[f"t{i}" for i in range(9)]),
+            grpc.StatusCode.INVALID_ARGUMENT,
+        ),
     ],
 )
 async def test_bad_searches(
@@ -398,6 +471,25 @@ async def test_bad_searches(
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await catalog.stub.SearchMetrics(request_, metadata=USER)
     assert caught.value.code() == code
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [
+        C.GroundQuestionRequest(search=C.SearchMetricsRequest(text="")),
+        C.GroundQuestionRequest(
+            search=C.SearchMetricsRequest(text="cpu"),
+            examples=C.FindSimilarExamplesRequest(text="cpu", min_similarity=2),
+        ),
+        C.GroundQuestionRequest(
+            search=C.SearchMetricsRequest(text="cpu"), examples=C.FindSimilarExamplesRequest()
+        ),
+    ],
+)
+async def test_bad_groundings(catalog: CatalogHandle, request_: C.GroundQuestionRequest) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await catalog.stub.GroundQuestion(request_, metadata=SERVICE)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
 async def test_search_caps_k(catalog: CatalogHandle) -> None:
@@ -454,6 +546,7 @@ async def test_examples_are_deduplicated_and_found_by_meaning(catalog: CatalogHa
         ("ListMetrics", (), grpc.StatusCode.UNAUTHENTICATED),
         ("RememberExample", USER, grpc.StatusCode.PERMISSION_DENIED),
         ("GetCatalogVersion", USER, grpc.StatusCode.PERMISSION_DENIED),
+        ("GroundQuestion", USER, grpc.StatusCode.PERMISSION_DENIED),
     ],
 )
 async def test_access_is_what_the_contract_declares(
@@ -464,6 +557,7 @@ async def test_access_is_what_the_contract_declares(
         "ListMetrics": C.ListMetricsRequest(),
         "RememberExample": C.RememberExampleRequest(question="q", promql="up"),
         "GetCatalogVersion": C.GetCatalogVersionRequest(),
+        "GroundQuestion": C.GroundQuestionRequest(search=C.SearchMetricsRequest(text="cpu")),
     }
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await getattr(catalog.stub, call)(requests[call], metadata=metadata)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from obsai_query.catalog_client import Example, LabelMatch, MetricInfo, SearchResult
+from obsai_query.catalog_client import Example, Found, LabelMatch, MetricInfo, SearchResult
 
 SERVICES = (
     "frontend",
@@ -210,8 +210,36 @@ class MemoryCatalog:
         self.version = 1
         self.calls: list[str] = []
 
-    async def search_metrics(self, text: str, k: int) -> SearchResult:
+    async def ground(
+        self,
+        text: str,
+        k: int,
+        more_texts: Sequence[str] = (),
+        examples: int = 0,
+        min_similarity: float = 0.0,
+    ) -> Found:
+        self.calls.append("ground")
+        found = await self.search_metrics(text, k, more_texts)
+        if examples <= 0:
+            return Found(found)
+        return Found(found, tuple(await self.find_similar_examples(text, examples, min_similarity)))
+
+    async def search_metrics(
+        self, text: str, k: int, more_texts: Sequence[str] = ()
+    ) -> SearchResult:
         self.calls.append("search_metrics")
+        first = self._search(text, k)
+        if not more_texts:
+            return first
+        best: dict[str, MetricInfo] = {}
+        for result in (first, *(self._search(t, k) for t in more_texts)):
+            for metric in result.metrics:
+                if metric.name not in best or metric.score > best[metric.name].score:
+                    best[metric.name] = metric
+        ranked = sorted(best.values(), key=lambda m: (-m.score, m.name))
+        return SearchResult(tuple(ranked), first.services, first.label_matches)
+
+    def _search(self, text: str, k: int) -> SearchResult:
         words = _words(text)
         scored = []
         for metric in self.metrics:

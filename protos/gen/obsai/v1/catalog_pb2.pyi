@@ -148,14 +148,16 @@ class GetMetricRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ...) -> None: ...
 
 class SearchMetricsRequest(_message.Message):
-    __slots__ = ("text", "service", "k")
+    __slots__ = ("text", "service", "k", "more_texts")
     TEXT_FIELD_NUMBER: _ClassVar[int]
     SERVICE_FIELD_NUMBER: _ClassVar[int]
     K_FIELD_NUMBER: _ClassVar[int]
+    MORE_TEXTS_FIELD_NUMBER: _ClassVar[int]
     text: str
     service: str
     k: int
-    def __init__(self, text: _Optional[str] = ..., service: _Optional[str] = ..., k: _Optional[int] = ...) -> None: ...
+    more_texts: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, text: _Optional[str] = ..., service: _Optional[str] = ..., k: _Optional[int] = ..., more_texts: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ScoredMetric(_message.Message):
     __slots__ = ("metric", "score", "matched")
@@ -310,6 +312,22 @@ class FindSimilarExamplesResponse(_message.Message):
     EXAMPLES_FIELD_NUMBER: _ClassVar[int]
     examples: _containers.RepeatedCompositeFieldContainer[Example]
     def __init__(self, examples: _Optional[_Iterable[_Union[Example, _Mapping]]] = ...) -> None: ...
+
+class GroundQuestionRequest(_message.Message):
+    __slots__ = ("search", "examples")
+    SEARCH_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    search: SearchMetricsRequest
+    examples: FindSimilarExamplesRequest
+    def __init__(self, search: _Optional[_Union[SearchMetricsRequest, _Mapping]] = ..., examples: _Optional[_Union[FindSimilarExamplesRequest, _Mapping]] = ...) -> None: ...
+
+class GroundQuestionResponse(_message.Message):
+    __slots__ = ("search", "examples")
+    SEARCH_FIELD_NUMBER: _ClassVar[int]
+    EXAMPLES_FIELD_NUMBER: _ClassVar[int]
+    search: SearchMetricsResponse
+    examples: FindSimilarExamplesResponse
+    def __init__(self, search: _Optional[_Union[SearchMetricsResponse, _Mapping]] = ..., examples: _Optional[_Union[FindSimilarExamplesResponse, _Mapping]] = ...) -> None: ...
 
 class GetCatalogVersionRequest(_message.Message):
     __slots__ = ()

@@ -86,6 +86,11 @@ class CatalogServiceStub:
                 request_serializer=obsai_dot_v1_dot_catalog__pb2.FindSimilarExamplesRequest.SerializeToString,
                 response_deserializer=obsai_dot_v1_dot_catalog__pb2.FindSimilarExamplesResponse.FromString,
                 _registered_method=True)
+        self.GroundQuestion = channel.unary_unary(
+                '/obsai.v1.CatalogService/GroundQuestion',
+                request_serializer=obsai_dot_v1_dot_catalog__pb2.GroundQuestionRequest.SerializeToString,
+                response_deserializer=obsai_dot_v1_dot_catalog__pb2.GroundQuestionResponse.FromString,
+                _registered_method=True)
         self.GetCatalogVersion = channel.unary_unary(
                 '/obsai.v1.CatalogService/GetCatalogVersion',
                 request_serializer=obsai_dot_v1_dot_catalog__pb2.GetCatalogVersionRequest.SerializeToString,
@@ -164,6 +169,14 @@ class CatalogServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GroundQuestion(self, request, context):
+        """Internal: what a question is grounded in, in one call — SearchMetrics and,
+        when asked, FindSimilarExamples, their texts embedded together.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCatalogVersion(self, request, context):
         """Internal: a number that changes whenever the catalog changes (cache keys).
         """
@@ -223,6 +236,11 @@ def add_CatalogServiceServicer_to_server(servicer, server):
                     servicer.FindSimilarExamples,
                     request_deserializer=obsai_dot_v1_dot_catalog__pb2.FindSimilarExamplesRequest.FromString,
                     response_serializer=obsai_dot_v1_dot_catalog__pb2.FindSimilarExamplesResponse.SerializeToString,
+            ),
+            'GroundQuestion': grpc.unary_unary_rpc_method_handler(
+                    servicer.GroundQuestion,
+                    request_deserializer=obsai_dot_v1_dot_catalog__pb2.GroundQuestionRequest.FromString,
+                    response_serializer=obsai_dot_v1_dot_catalog__pb2.GroundQuestionResponse.SerializeToString,
             ),
             'GetCatalogVersion': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCatalogVersion,
@@ -502,6 +520,33 @@ class CatalogService:
             '/obsai.v1.CatalogService/FindSimilarExamples',
             obsai_dot_v1_dot_catalog__pb2.FindSimilarExamplesRequest.SerializeToString,
             obsai_dot_v1_dot_catalog__pb2.FindSimilarExamplesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GroundQuestion(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/obsai.v1.CatalogService/GroundQuestion',
+            obsai_dot_v1_dot_catalog__pb2.GroundQuestionRequest.SerializeToString,
+            obsai_dot_v1_dot_catalog__pb2.GroundQuestionResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -13,7 +14,7 @@ from obsai_catalog.catalog import Catalog
 from obsai_catalog.embedding import CachedEmbedder, Embedder, OnnxSentenceEmbedder
 from obsai_catalog.grpc_api import CatalogServicer
 from obsai_catalog.settings import CatalogSettings
-from obsai_catalog.store import CatalogStore, init_connection
+from obsai_catalog.store import CatalogStore, ef_search_for, init_connection
 from obsai_common import db
 from obsai_common.clients import ServiceTokenCache, internal_channel
 from obsai_common.identity import InternalTokenSigner
@@ -69,20 +70,22 @@ async def build_app(
     if settings.catalog_migrate_on_start:
         await migrate(settings)
     embedder = embedder or load_embedder(settings)
+    # Vector searches take this many candidates; the connections are set up for it.
+    ef_search = ef_search_for(settings.search_candidates)
     async with contextlib.AsyncExitStack() as stack:
         pool = await db.create_pool(
             settings.database_url.get_secret_value(),
             SCHEMA,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
-            init=init_connection,
+            init=functools.partial(init_connection, ef_search=ef_search),
             command_timeout=60.0,
         )
         stack.push_async_callback(pool.close)
         auth_channel = internal_channel(settings.auth_addr, tokens)
         stack.push_async_callback(auth_channel.close, None)
         catalog = Catalog(
-            CatalogStore(pool),
+            CatalogStore(pool, ef_search),
             embedder,
             stale_grace_seconds=settings.catalog_stale_grace_seconds,
             search_candidates=settings.search_candidates,

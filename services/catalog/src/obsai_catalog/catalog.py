@@ -8,9 +8,10 @@ server keeps answering while a discovery batch is embedded.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from obsai_catalog import pagination
@@ -32,13 +33,21 @@ from obsai_catalog.records import (
 )
 from obsai_catalog.search import (
     ENTITY_LABELS,
+    Fused,
     FusionWeights,
     fuse,
     question_terms,
     semantic_text,
     tsquery,
 )
-from obsai_catalog.store import CatalogStore, PreparedMetric
+from obsai_catalog.store import (
+    CandidateFacts,
+    CatalogStore,
+    LabelHit,
+    LexicalQuery,
+    PreparedMetric,
+    ServiceHit,
+)
 from obsai_common.errors import InvalidArgument, NotFound
 
 MAX_BATCH_METRICS = 5000
@@ -49,6 +58,7 @@ MAX_TEXT_LENGTH = 2000
 MAX_PROMQL_LENGTH = 10000
 DEFAULT_K = 10
 MAX_K = 100
+MAX_MORE_TEXTS = 8
 DEFAULT_EXAMPLES = 5
 MAX_EXAMPLES = 50
 
@@ -221,55 +231,115 @@ class Catalog:
 
     # -- search ------------------------------------------------------------------
 
-    async def search(self, text: str, service: str = "", k: int = 0) -> SearchResult:
+    async def search(
+        self, text: str, service: str = "", k: int = 0, more_texts: Sequence[str] = ()
+    ) -> SearchResult:
+        """Hybrid search for `text` and, in the same round trips, its other phrasings.
+
+        Each text is searched on its own (recognition, meaning, both signals,
+        fusion, its best k); the texts' results are then merged, a metric found by
+        several listed once with its best score. Services and label matches are
+        `text`'s.
+        """
+        found, _ = await self.ground(text, service, k, more_texts)
+        return found
+
+    async def ground(
+        self,
+        text: str,
+        service: str = "",
+        k: int = 0,
+        more_texts: Sequence[str] = (),
+        examples: ExampleQuery | None = None,
+    ) -> tuple[SearchResult, list[Example]]:
+        """`search`, and `find_similar_examples` when `examples` is given, together:
+        every text embedded in one run of the model while the database ranks the
+        texts' words, then the nearest metrics and the examples read side by side."""
         text = _require(text, "text", MAX_TEXT_LENGTH)
+        texts = [text, *self._more_texts(text, more_texts)]
         k = _k(k, DEFAULT_K, MAX_K)
+        examples = examples.checked() if examples is not None else None
         service = service.strip()
         if service:
             await self.get_service(service)
         n = max(self._candidates, k * 3)
-        terms = question_terms(text)
-        services, label_hits = await self._store.recognise(terms, service)
-        entities = {s.lower() for s in services} | {
-            h.value.lower() for h in label_hits if h.label in ENTITY_LABELS
-        }
-        meaning = semantic_text(text, entities)
-        (vector,) = await self._embed([meaning])
-        query = tsquery(meaning)
-        vector_ids, lexical_ids = await asyncio.gather(
-            self._store.vector_candidates(to_pgvector(vector), service, n),
-            self._store.lexical_candidates(meaning, query, service, n) if query else _none(),
+        terms = [question_terms(t) for t in texts]
+        recognised = await self._store.recognise(
+            [term for words in terms for term in words], service
         )
-        service_ids = await self._store.metric_ids_of_services(services) if services else set()
-        distinct: dict[int, set[tuple[str, str]]] = {}
-        for hit in label_hits:
-            distinct.setdefault(hit.metric_id, set()).add((hit.label, hit.value.lower()))
-        values_per_metric = {mid: len({v for _, v in pairs}) for mid, pairs in distinct.items()}
-        label_names = await self._store.label_names({*vector_ids, *lexical_ids})
-        asked = set(terms)
-        names_per_metric = {
-            mid: len(asked & {n.lower() for n in names}) for mid, names in label_names.items()
-        }
-        fused = fuse(
-            vector_ids,
-            lexical_ids,
-            service_ids,
-            values_per_metric,
-            self._weights,
-            names_per_metric,
-        )[:k]
-        records = await self._store.metrics_by_id([f.id for f in fused])
-        results = [ScoredMetric(records[f.id], f.score, f.matched) for f in fused]
-        chosen = {f.id for f in fused}
+        readings = [
+            _Reading(t, set(words), recognised.services, recognised.label_hits)
+            for t, words in zip(texts, terms, strict=True)
+        ]
+        # The lexical signal needs no embedding: the database ranks words while the
+        # model embeds the texts.
+        lexical = asyncio.ensure_future(
+            self._store.lexical(
+                [LexicalQuery(r.meaning, r.tsquery) for r in readings],
+                service,
+                n,
+                recognised.catalog_version,
+            )
+        )
+        try:
+            embedded = [r.meaning for r in readings]
+            if examples is not None:
+                embedded.append(examples.text)
+            unique = list(dict.fromkeys(embedded))
+            vectors = dict(zip(unique, await self._embed(unique), strict=True))
+            meanings = list(dict.fromkeys(r.meaning for r in readings))
+            nearest = self._store.nearest([vectors[m] for m in meanings], service, n)
+            similar: list[Example] = []
+            if examples is None:
+                near = await nearest
+            else:
+                near, similar = await asyncio.gather(
+                    nearest, self._similar(vectors[examples.text], examples)
+                )
+            words = await lexical
+        finally:
+            if not lexical.done():
+                lexical.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await lexical
+        by_meaning = dict(zip(meanings, near.ranked, strict=True))
+        facts = {**near.facts, **words.facts}
+        fused = [
+            r.fuse(by_meaning[r.meaning], found, facts, self._weights)[:k]
+            for r, found in zip(readings, words.ranked, strict=True)
+        ]
+        best = fused[0] if len(fused) == 1 else _merged(fused)
+        records = await self._store.metrics_by_id([f.id for f in best])
+        # A metric dropped by a scan since its candidates were read is left out.
+        best = [f for f in best if f.id in records]
+        if len(fused) > 1:
+            # Several texts: ties are broken by name, as a reader would sort them.
+            best.sort(key=lambda f: (-f.score, records[f.id].name))
+        chosen = {f.id for f in fused[0]}
+        first = readings[0]
         matches = sorted(
             {
                 LabelMatch(hit.label, hit.value, records[hit.metric_id].name)
-                for hit in label_hits
-                if hit.metric_id in chosen
+                for hit in first.label_hits
+                if hit.metric_id in chosen and hit.metric_id in records
             },
             key=lambda m: (m.metric, m.label, m.value),
         )
-        return SearchResult(results, services, matches)
+        result = SearchResult(
+            [ScoredMetric(records[f.id], f.score, f.matched) for f in best],
+            [s.name for s in first.services],
+            matches,
+        )
+        return result, similar
+
+    @staticmethod
+    def _more_texts(text: str, more_texts: Sequence[str]) -> list[str]:
+        if len(more_texts) > MAX_MORE_TEXTS:
+            raise InvalidArgument(
+                f"at most {MAX_MORE_TEXTS} more texts", details={"field": "more_texts"}
+            )
+        others = [_require(t, "more_texts", MAX_TEXT_LENGTH) for t in more_texts]
+        return [t for t in dict.fromkeys(others) if t != text]
 
     # -- examples ----------------------------------------------------------------
 
@@ -278,26 +348,96 @@ class Catalog:
         promql = _require(promql, "promql", MAX_PROMQL_LENGTH)
         (vector,) = await self._embed([question])
         return await self._store.remember_example(
-            question, question_key(question), promql, to_pgvector(vector), self._embedder.model_id
+            question, question_key(question), promql, vector, self._embedder.model_id
         )
 
     async def find_similar_examples(
         self, text: str, k: int = 0, min_similarity: float = 0.0
     ) -> list[Example]:
-        text = _require(text, "text", MAX_TEXT_LENGTH)
-        k = _k(k, DEFAULT_EXAMPLES, MAX_EXAMPLES)
-        if not 0.0 <= min_similarity <= 1.0:
-            raise InvalidArgument(
-                "min_similarity must be between 0 and 1", details={"field": "min_similarity"}
-            )
-        (vector,) = await self._embed([text])
+        query = ExampleQuery(text, k, min_similarity).checked()
+        (vector,) = await self._embed([query.text])
+        return await self._similar(vector, query)
+
+    async def _similar(self, vector: Sequence[float], query: ExampleQuery) -> list[Example]:
         return await self._store.similar_examples(
-            to_pgvector(vector), self._embedder.model_id, k, min_similarity
+            vector, self._embedder.model_id, query.k, query.min_similarity
         )
 
 
-async def _none() -> list[int]:
-    return []
+@dataclass(frozen=True, slots=True)
+class ExampleQuery:
+    """Which remembered examples to find: the `k` most similar to `text`, at least
+    `min_similarity` (cosine) alike; k 0 means the default."""
+
+    text: str
+    k: int = 0
+    min_similarity: float = 0.0
+
+    def checked(self) -> ExampleQuery:
+        text = _require(self.text, "text", MAX_TEXT_LENGTH)
+        k = _k(self.k, DEFAULT_EXAMPLES, MAX_EXAMPLES)
+        if not 0.0 <= self.min_similarity <= 1.0:
+            raise InvalidArgument(
+                "min_similarity must be between 0 and 1", details={"field": "min_similarity"}
+            )
+        return ExampleQuery(text, k, self.min_similarity)
+
+
+class _Reading:
+    """One search text as the search reads it: the services and label values it
+    names, what it asks about (`meaning`) and its full-text query."""
+
+    def __init__(
+        self,
+        text: str,
+        asked: set[str],
+        services: Sequence[ServiceHit],
+        label_hits: Sequence[LabelHit],
+    ) -> None:
+        self.asked = asked
+        self.services = [s for s in services if s.key in asked]
+        self.label_hits = [h for h in label_hits if h.key in asked]
+        entities = {s.name.lower() for s in self.services} | {
+            h.value.lower() for h in self.label_hits if h.label in ENTITY_LABELS
+        }
+        self.meaning = semantic_text(text, entities)
+        self.tsquery = tsquery(self.meaning)
+
+    def fuse(
+        self,
+        vector: Sequence[int],
+        lexical: Sequence[int],
+        facts: Mapping[int, CandidateFacts],
+        weights: FusionWeights,
+    ) -> list[Fused]:
+        named = {s.name for s in self.services}
+        candidates = {*vector, *lexical}
+        service_ids = {i for i in candidates if named.intersection(facts[i].services)}
+        distinct: dict[int, set[str]] = {}
+        for hit in self.label_hits:
+            distinct.setdefault(hit.metric_id, set()).add(hit.value.lower())
+        values_per_metric = {mid: len(values) for mid, values in distinct.items()}
+        names_per_metric = {
+            i: len(self.asked & {n.lower() for n in facts[i].label_names}) for i in candidates
+        }
+        return fuse(
+            vector,
+            lexical,
+            service_ids,
+            values_per_metric,
+            weights,
+            names_per_metric,
+        )
+
+
+def _merged(fused: Sequence[Sequence[Fused]]) -> list[Fused]:
+    """Several texts' results as one list, each metric with its best score."""
+    best: dict[int, Fused] = {}
+    for results in fused:
+        for item in results:
+            if item.id not in best or item.score > best[item.id].score:
+                best[item.id] = item
+    return list(best.values())
 
 
 def _page(

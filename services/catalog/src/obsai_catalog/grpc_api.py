@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from obsai.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
-from obsai_catalog.catalog import Catalog
+from obsai_catalog.catalog import Catalog, ExampleQuery
 from obsai_catalog.records import (
     DiscoveredMetric,
     DiscoveredService,
@@ -18,6 +18,7 @@ from obsai_catalog.records import (
     MetricRecord,
     MetricType,
     Page,
+    SearchResult,
     ServiceRecord,
     TypeSource,
 )
@@ -93,6 +94,22 @@ def example_to_proto(e: Example) -> catalog_pb2.Example:
         similarity=e.similarity,
         created_at=to_timestamp(e.created_at),
         last_used_at=to_timestamp(e.last_used_at),
+    )
+
+
+def search_to_proto(found: SearchResult) -> catalog_pb2.SearchMetricsResponse:
+    return catalog_pb2.SearchMetricsResponse(
+        results=[
+            catalog_pb2.ScoredMetric(
+                metric=metric_to_proto(r.metric), score=r.score, matched=r.matched
+            )
+            for r in found.results
+        ],
+        services=found.services,
+        label_matches=[
+            catalog_pb2.LabelMatch(label=m.label, value=m.value, metric=m.metric)
+            for m in found.label_matches
+        ],
     )
 
 
@@ -182,19 +199,29 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     async def SearchMetrics(
         self, request: catalog_pb2.SearchMetricsRequest, context: Context
     ) -> catalog_pb2.SearchMetricsResponse:
-        found = await self._catalog.search(request.text, request.service, request.k)
-        return catalog_pb2.SearchMetricsResponse(
-            results=[
-                catalog_pb2.ScoredMetric(
-                    metric=metric_to_proto(r.metric), score=r.score, matched=r.matched
-                )
-                for r in found.results
-            ],
-            services=found.services,
-            label_matches=[
-                catalog_pb2.LabelMatch(label=m.label, value=m.value, metric=m.metric)
-                for m in found.label_matches
-            ],
+        found = await self._catalog.search(
+            request.text, request.service, request.k, request.more_texts
+        )
+        return search_to_proto(found)
+
+    async def GroundQuestion(
+        self, request: catalog_pb2.GroundQuestionRequest, context: Context
+    ) -> catalog_pb2.GroundQuestionResponse:
+        search, examples = request.search, request.examples
+        found, similar = await self._catalog.ground(
+            search.text,
+            search.service,
+            search.k,
+            search.more_texts,
+            ExampleQuery(examples.text, examples.k, examples.min_similarity)
+            if request.HasField("examples")
+            else None,
+        )
+        return catalog_pb2.GroundQuestionResponse(
+            search=search_to_proto(found),
+            examples=catalog_pb2.FindSimilarExamplesResponse(
+                examples=[example_to_proto(e) for e in similar]
+            ),
         )
 
     async def ApplyDiscoveryBatch(

@@ -10,8 +10,9 @@ changed.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,15 +30,37 @@ from obsai_catalog.records import (
     ServiceRecord,
     TypeSource,
 )
+from obsai_catalog.trigrams import NameIndex, pg_int_array
 
 # Label values never worth recognising in a question: bucket bounds, quantiles.
 _UNRECOGNISED_LABELS = frozenset({"le", "quantile"})
 
 
-async def init_connection(conn: asyncpg.Connection) -> None:
-    """jsonb in and out as Python objects."""
+# HNSW candidate list of vector searches, unless a search asks for more rows.
+DEFAULT_EF_SEARCH = 100
+_MIN_EF_SEARCH = 40
+
+
+def ef_search_for(limit: int) -> int:
+    """The HNSW candidate list a vector search of `limit` rows runs with."""
+    return max(limit, _MIN_EF_SEARCH)
+
+
+async def init_connection(conn: asyncpg.Connection, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+    """jsonb in and out as Python objects; the session's HNSW search settings.
+
+    The pool never resets a connection (`obsai_common.db`), so settings made here
+    hold for the connection's life and a search needs no transaction (and its
+    three extra round trips) to set them. Iterative scans keep filtered vector
+    searches (a service, live metrics only) returning as many rows as asked.
+    """
     await conn.set_type_codec(
         "jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog", format="text"
+    )
+    await conn.execute(
+        "SELECT set_config('hnsw.ef_search', $1, false),"
+        " set_config('hnsw.iterative_scan', 'strict_order', false)",
+        str(ef_search_for(ef_search)),
     )
 
 
@@ -66,6 +89,8 @@ class PreparedMetric:
 @dataclass(frozen=True, slots=True)
 class ServiceHit:
     name: str
+    # lower(name), as PostgreSQL lowers it: the question term it matched.
+    key: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +98,54 @@ class LabelHit:
     metric_id: int
     label: str
     value: str
+    # lower(value), as PostgreSQL lowers it: the question term it matched.
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Recognised:
+    """What a question's terms name, and the catalog version they were read at."""
+
+    services: list[ServiceHit]
+    label_hits: list[LabelHit]
+    catalog_version: int
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalQuery:
+    """One text's lexical search: its words, and its full-text query ('' for none)."""
+
+    text: str
+    tsquery: str
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateFacts:
+    """What fusion needs of a candidate besides its ranks."""
+
+    label_names: tuple[str, ...]
+    services: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    """One signal's candidates for several queries: each query's ids, best first,
+    and what fusion needs of every candidate."""
+
+    ranked: list[list[int]]
+    facts: dict[int, CandidateFacts]
+
+    @classmethod
+    def of(cls, rows: Sequence[asyncpg.Record], queries: int) -> Candidates:
+        """From rows of (id, label_names, services, texts[], ranks[]), texts 1-based."""
+        ranks: list[list[tuple[int, int]]] = [[] for _ in range(queries)]
+        facts: dict[int, CandidateFacts] = {}
+        for row in rows:
+            metric_id = row["id"]
+            facts[metric_id] = CandidateFacts(tuple(row["label_names"]), tuple(row["services"]))
+            for text, rank in zip(row["texts"], row["ranks"], strict=True):
+                ranks[text - 1].append((rank, metric_id))
+        return cls([[i for _, i in sorted(found)] for found in ranks], facts)
 
 
 def _metric_record(row: asyncpg.Record) -> MetricRecord:
@@ -140,8 +213,12 @@ def _service_hash(service: DiscoveredService) -> str:
 
 
 class CatalogStore:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+        """`ef_search`: what the pool's connections were set up with (`init_connection`)."""
         self._pool = pool
+        self._ef_search = ef_search_for(ef_search)
+        self._names: NameIndex | None = None
+        self._names_lock = asyncio.Lock()
 
     async def version(self) -> int:
         version: int = await self._pool.fetchval("SELECT version FROM catalog_state")
@@ -303,98 +380,196 @@ class CatalogStore:
 
     # -- search ------------------------------------------------------------------
 
-    async def vector_candidates(self, vector: str, service: str, limit: int) -> list[int]:
-        """Nearest metric ids by cosine distance, closest first (HNSW)."""
+    async def _fetch_nearest(
+        self, ef_search: int, query: str, *args: object
+    ) -> list[asyncpg.Record]:
+        """Run a vector query; in its own transaction only when it needs a larger
+        HNSW candidate list than the session's."""
+        if ef_search <= self._ef_search:
+            rows: list[asyncpg.Record] = await self._pool.fetch(query, *args)
+            return rows
         async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute(
-                "SELECT set_config('hnsw.ef_search', $1, true),"
-                " set_config('hnsw.iterative_scan', 'strict_order', true)",
-                str(max(limit, 40)),
-            )
-            rows = await conn.fetch(
-                """
-                SELECT id FROM metrics
-                WHERE stale_since IS NULL AND embedding IS NOT NULL
-                  AND ($2 = '' OR services @> ARRAY[$2])
-                ORDER BY embedding <=> $1::vector
-                LIMIT $3
-                """,
-                vector,
-                service,
-                limit,
-            )
-        return [r["id"] for r in rows]
+            await conn.execute("SELECT set_config('hnsw.ef_search', $1, true)", str(ef_search))
+            return await conn.fetch(query, *args)  # type: ignore[no-any-return]
 
-    async def lexical_candidates(
-        self, text: str, tsquery: str, service: str, limit: int
-    ) -> list[int]:
-        """Metric ids by full-text rank over the description plus name trigram match."""
+    async def _name_index(self, catalog_version: int) -> NameIndex:
+        """The metric names by trigram, read again when the catalog has changed."""
+        async with self._names_lock:
+            if self._names is None or self._names.version != catalog_version:
+                row = await self._pool.fetchrow(
+                    """
+                    SELECT (SELECT version FROM catalog_state) AS version,
+                           coalesce(array_agg(id), '{}') AS ids,
+                           coalesce(array_agg(name), '{}') AS names
+                    FROM metrics
+                    """
+                )
+                assert row is not None
+                known = self._names.name_trigrams if self._names is not None else None
+                self._names = NameIndex(
+                    row["version"], dict(zip(row["ids"], row["names"], strict=True)), known
+                )
+            return self._names
+
+    async def lexical(
+        self,
+        queries: Sequence[LexicalQuery],
+        service: str,
+        limit: int,
+        catalog_version: int | None = None,
+    ) -> Candidates:
+        """Each query's best metrics by full-text rank over the description plus name
+        trigram match, `limit` of each, in one statement.
+
+        With the `catalog_version` the caller last saw, names that cannot reach the
+        trigram threshold are ruled out here (`trigrams.NameIndex`) rather than
+        compared row by row; the statement compares every name again whenever the
+        catalog it reads is not the version those names were read at.
+        """
+        if not queries:
+            return Candidates.of([], 0)
+        names: NameIndex | None = None
+        if catalog_version is not None:
+            names = await self._name_index(catalog_version)
+        possible: list[str | None] = []
+        for query in queries:
+            ids = names.candidates(query.text) if names is not None else None
+            possible.append(None if ids is None else pg_int_array(ids))
         rows = await self._pool.fetch(
             """
-            WITH q AS (SELECT to_tsquery('english', $2) AS query)
-            SELECT m.id,
-                   ts_rank(m.search_tsv, q.query) + word_similarity(m.name, $1) AS score
-            FROM metrics m, q
-            WHERE m.stale_since IS NULL
-              AND ($3 = '' OR m.services @> ARRAY[$3])
-              AND (m.search_tsv @@ q.query OR word_similarity(m.name, $1) >= 0.6)
-            ORDER BY score DESC, m.name
-            LIMIT $4
+            WITH q AS MATERIALIZED (
+                SELECT t.i, t.meaning, t.tsq, t.names::bigint[] AS names
+                FROM unnest($1::text[], $2::text[], $3::text[])
+                     WITH ORDINALITY AS t(meaning, tsq, names, i)
+                WHERE t.tsq <> ''
+            ),
+            names_hold AS (SELECT version = $6 AS hold FROM catalog_state),
+            hits AS (
+                SELECT q.i, c.id, c.rank
+                FROM q CROSS JOIN LATERAL (
+                    SELECT ranked.id, row_number() OVER () AS rank
+                    FROM (
+                        SELECT m.id
+                        FROM metrics m, to_tsquery('english', q.tsq) AS query
+                        WHERE m.stale_since IS NULL
+                          AND ($4 = '' OR m.services @> ARRAY[$4])
+                          AND (m.search_tsv @@ query
+                               OR ((q.names IS NULL OR m.id = ANY(q.names)
+                                    OR NOT (SELECT hold FROM names_hold))
+                                   AND word_similarity(m.name, q.meaning) >= 0.6))
+                        ORDER BY ts_rank(m.search_tsv, query) + word_similarity(m.name, q.meaning)
+                                 DESC, m.name
+                        LIMIT $5
+                    ) ranked
+                ) c
+            )
+            SELECT m.id, m.label_names, m.services,
+                   array_agg(h.i) AS texts, array_agg(h.rank) AS ranks
+            FROM hits h JOIN metrics m ON m.id = h.id
+            GROUP BY m.id
             """,
-            text,
-            tsquery,
+            [q.text for q in queries],
+            [q.tsquery for q in queries],
+            possible,
+            service,
+            limit,
+            names.version if names is not None else None,
+        )
+        return Candidates.of(rows, len(queries))
+
+    async def nearest(
+        self, vectors: Sequence[Sequence[float]], service: str, limit: int
+    ) -> Candidates:
+        """Each vector's nearest metrics by cosine distance (HNSW), `limit` of each,
+        in one statement."""
+        if not vectors:
+            return Candidates.of([], 0)
+        dimension = len(vectors[0])
+        flat = [x for vector in vectors for x in vector]
+        if len(flat) != dimension * len(vectors):
+            raise ValueError("every query vector must have the same dimension")
+        rows = await self._fetch_nearest(
+            ef_search_for(limit),
+            """
+            -- Materialized: each vector is cut out of the array once, not once per row.
+            WITH q AS MATERIALIZED (
+                SELECT i, (($1::real[])[(i - 1) * $2 + 1 : i * $2])::vector AS v
+                FROM generate_series(1, $3::int) AS i
+            ),
+            hits AS (
+                SELECT q.i, c.id, c.rank
+                FROM q CROSS JOIN LATERAL (
+                    SELECT nearest.id, row_number() OVER () AS rank
+                    FROM (
+                        SELECT m.id FROM metrics m
+                        WHERE m.stale_since IS NULL AND m.embedding IS NOT NULL
+                          AND ($4 = '' OR m.services @> ARRAY[$4])
+                        ORDER BY m.embedding <=> q.v
+                        LIMIT $5
+                    ) nearest
+                ) c
+            )
+            SELECT m.id, m.label_names, m.services,
+                   array_agg(h.i) AS texts, array_agg(h.rank) AS ranks
+            FROM hits h JOIN metrics m ON m.id = h.id
+            GROUP BY m.id
+            """,
+            flat,
+            dimension,
+            len(vectors),
             service,
             limit,
         )
-        return [r["id"] for r in rows]
+        return Candidates.of(rows, len(vectors))
 
-    async def recognise(
-        self, terms: Sequence[str], service: str
-    ) -> tuple[list[str], list[LabelHit]]:
-        """Services and sampled label values that the question's terms name exactly."""
-        terms = sorted(set(terms))
-        service_rows = await self._pool.fetch(
-            "SELECT name FROM services WHERE stale_since IS NULL"
-            " AND lower(name) = ANY($1::text[]) ORDER BY name",
-            terms,
-        )
-        label_rows = await self._pool.fetch(
+    async def recognise(self, terms: Sequence[str], service: str) -> Recognised:
+        """Services and sampled label values that the question's terms name exactly,
+        and the catalog's version.
+
+        Each hit carries the term it matched (`key`), so one call serves several texts.
+        """
+        rows = await self._pool.fetch(
             """
-            SELECT lv.metric_id, lv.label, lv.value
-            FROM label_values lv JOIN metrics m ON m.id = lv.metric_id
-            WHERE lower(lv.value) = ANY($1::text[]) AND m.stale_since IS NULL
-              AND ($2 = '' OR m.services @> ARRAY[$2])
+            -- One row of kind 'v' carries the catalog version (in metric_id), then
+            -- services ('s', by name) and label values ('l').
+            SELECT * FROM (
+                SELECT 'v' AS kind, version AS metric_id, '' AS label, '' AS value,
+                       '' AS key
+                FROM catalog_state
+                UNION ALL
+                SELECT 's', NULL, '', name, lower(name)
+                FROM services
+                WHERE stale_since IS NULL AND lower(name) = ANY($1::text[])
+                UNION ALL
+                SELECT 'l', lv.metric_id, lv.label, lv.value, lower(lv.value)
+                FROM label_values lv JOIN metrics m ON m.id = lv.metric_id
+                WHERE lower(lv.value) = ANY($1::text[]) AND m.stale_since IS NULL
+                  AND ($2 = '' OR m.services @> ARRAY[$2])
+            ) hit
+            ORDER BY kind DESC, value
             """,
-            terms,
+            sorted(set(terms)),
             service,
         )
-        return (
-            [r["name"] for r in service_rows],
-            [LabelHit(r["metric_id"], r["label"], r["value"]) for r in label_rows],
+        return Recognised(
+            [ServiceHit(r["value"], r["key"]) for r in rows if r["kind"] == "s"],
+            [
+                LabelHit(r["metric_id"], r["label"], r["value"], r["key"])
+                for r in rows
+                if r["kind"] == "l"
+            ],
+            next(r["metric_id"] for r in rows if r["kind"] == "v"),
         )
-
-    async def label_names(self, ids: Iterable[int]) -> dict[int, list[str]]:
-        rows = await self._pool.fetch(
-            "SELECT id, label_names FROM metrics WHERE id = ANY($1::bigint[])", list(ids)
-        )
-        return {r["id"]: list(r["label_names"]) for r in rows}
-
-    async def metric_ids_of_services(self, services: Sequence[str]) -> set[int]:
-        rows = await self._pool.fetch(
-            "SELECT id FROM metrics WHERE stale_since IS NULL AND services && $1::text[]",
-            list(services),
-        )
-        return {r["id"] for r in rows}
 
     # -- examples ----------------------------------------------------------------
 
     async def remember_example(
-        self, question: str, key: str, promql: str, vector: str, embedding_key: str
+        self, question: str, key: str, promql: str, vector: Sequence[float], embedding_key: str
     ) -> Example:
         row = await self._pool.fetchrow(
             """
             INSERT INTO examples (question, question_key, promql, embedding, embedding_key)
-            VALUES ($1, $2, $3, $4::vector, $5)
+            VALUES ($1, $2, $3, $4::real[]::vector, $5)
             ON CONFLICT (question_key) DO UPDATE SET
                 question = EXCLUDED.question,
                 promql = EXCLUDED.promql,
@@ -407,30 +582,29 @@ class CatalogStore:
             question,
             key,
             promql,
-            vector,
+            list(vector),
             embedding_key,
         )
         assert row is not None
         return _example(row, 1.0)
 
     async def similar_examples(
-        self, vector: str, embedding_key: str, k: int, min_similarity: float
+        self, vector: Sequence[float], embedding_key: str, k: int, min_similarity: float
     ) -> list[Example]:
-        async with self._pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT set_config('hnsw.ef_search', $1, true)", str(max(k * 4, 40)))
-            rows = await conn.fetch(
-                """
-                SELECT id, question, promql, usage_count, created_at, last_used_at,
-                       1 - (embedding <=> $1::vector) AS similarity
-                FROM examples
-                WHERE embedding_key = $2
-                ORDER BY embedding <=> $1::vector
-                LIMIT $3
-                """,
-                vector,
-                embedding_key,
-                k,
-            )
+        rows = await self._fetch_nearest(
+            ef_search_for(k * 4),
+            """
+            SELECT id, question, promql, usage_count, created_at, last_used_at,
+                   1 - (embedding <=> $1::real[]::vector) AS similarity
+            FROM examples
+            WHERE embedding_key = $2
+            ORDER BY embedding <=> $1::real[]::vector
+            LIMIT $3
+            """,
+            list(vector),
+            embedding_key,
+            k,
+        )
         return [
             _example(r, float(r["similarity"]))
             for r in rows

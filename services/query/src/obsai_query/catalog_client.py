@@ -1,12 +1,15 @@
 """What the query service asks of the catalog, as plain domain types.
 
 `CatalogClient` is the interface the pipeline depends on; `GrpcCatalogClient`
-speaks `obsai.v1.CatalogService` (SearchMetrics, GetMetric, FindSimilarExamples,
-RememberExample, GetCatalogVersion) and maps its errors at the boundary.
+speaks `obsai.v1.CatalogService` (GroundQuestion, SearchMetrics, GetMetric,
+FindSimilarExamples, RememberExample, GetCatalogVersion) and maps its errors at
+the boundary.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -15,6 +18,8 @@ import grpc
 
 from obsai.v1 import catalog_pb2, catalog_pb2_grpc
 from obsai_common.errors import ObsaiError, Unavailable, UpstreamTimeout, from_rpc_error
+
+log = logging.getLogger(__name__)
 
 _TYPES = {
     catalog_pb2.METRIC_TYPE_COUNTER: "counter",
@@ -75,8 +80,32 @@ class Example:
     id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class Found:
+    """What the catalog grounds a question in: its metrics and similar examples."""
+
+    search: SearchResult
+    examples: tuple[Example, ...] = ()
+
+
 class CatalogClient(Protocol):
-    async def search_metrics(self, text: str, k: int) -> SearchResult: ...
+    async def ground(
+        self,
+        text: str,
+        k: int,
+        more_texts: Sequence[str] = (),
+        examples: int = 0,
+        min_similarity: float = 0.0,
+    ) -> Found:
+        """`search_metrics` and, when `examples` > 0, `find_similar_examples` in one call."""
+        ...
+
+    async def search_metrics(
+        self, text: str, k: int, more_texts: Sequence[str] = ()
+    ) -> SearchResult:
+        """The best k metrics for `text` and for each of `more_texts`, merged: a
+        metric found by several texts once, with its best score, best first."""
+        ...
 
     async def get_metric(self, name: str) -> MetricInfo | None: ...
 
@@ -110,6 +139,9 @@ class GrpcCatalogClient:
     def __init__(self, channel: grpc.aio.Channel, timeout: float = 5.0) -> None:
         self._stub = catalog_pb2_grpc.CatalogServiceStub(channel)
         self._timeout = timeout
+        # False once the catalog has answered that it has no GroundQuestion (a
+        # catalog older than this service, during a rolling upgrade).
+        self._one_call = True
 
     async def _call(self, method: Any, request: Any) -> Any:
         try:
@@ -117,17 +149,61 @@ class GrpcCatalogClient:
         except grpc.aio.AioRpcError as error:
             raise _mapped(error) from error
 
-    async def search_metrics(self, text: str, k: int) -> SearchResult:
+    async def ground(
+        self,
+        text: str,
+        k: int,
+        more_texts: Sequence[str] = (),
+        examples: int = 0,
+        min_similarity: float = 0.0,
+    ) -> Found:
+        search = catalog_pb2.SearchMetricsRequest(text=text, k=k, more_texts=more_texts)
+        similar = catalog_pb2.FindSimilarExamplesRequest(
+            text=text, k=examples, min_similarity=min_similarity
+        )
+        if self._one_call:
+            try:
+                response = await self._stub.GroundQuestion(
+                    catalog_pb2.GroundQuestionRequest(
+                        search=search, examples=similar if examples > 0 else None
+                    ),
+                    timeout=self._timeout,
+                )
+            except grpc.aio.AioRpcError as error:
+                if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise _mapped(error) from error
+                log.warning("the catalog has no GroundQuestion; grounding with two calls")
+                self._one_call = False
+            else:
+                return Found(
+                    _search_result(response.search),
+                    tuple(_example(e) for e in response.examples.examples),
+                )
+        if examples <= 0:
+            return Found(await self.search_metrics(text, k, more_texts))
+        found, examples_found = await asyncio.gather(
+            self.search_metrics(text, k, more_texts),
+            self._examples_or_none(text, examples, min_similarity),
+        )
+        return Found(found, tuple(examples_found))
+
+    async def _examples_or_none(
+        self, text: str, k: int, min_similarity: float
+    ) -> Sequence[Example]:
+        try:
+            return await self.find_similar_examples(text, k, min_similarity)
+        except ObsaiError as error:  # examples only help; the answer goes on without
+            log.warning("similar examples unavailable", extra={"error": str(error)})
+            return ()
+
+    async def search_metrics(
+        self, text: str, k: int, more_texts: Sequence[str] = ()
+    ) -> SearchResult:
         response = await self._call(
-            self._stub.SearchMetrics, catalog_pb2.SearchMetricsRequest(text=text, k=k)
+            self._stub.SearchMetrics,
+            catalog_pb2.SearchMetricsRequest(text=text, k=k, more_texts=more_texts),
         )
-        return SearchResult(
-            metrics=tuple(metric_from_proto(r.metric, r.score) for r in response.results),
-            services=tuple(response.services),
-            label_matches=tuple(
-                LabelMatch(m.label, m.value, m.metric) for m in response.label_matches
-            ),
-        )
+        return _search_result(response)
 
     async def get_metric(self, name: str) -> MetricInfo | None:
         try:
@@ -147,7 +223,7 @@ class GrpcCatalogClient:
             self._stub.FindSimilarExamples,
             catalog_pb2.FindSimilarExamplesRequest(text=text, k=k, min_similarity=min_similarity),
         )
-        return [Example(e.question, e.promql, e.similarity, e.id) for e in response.examples]
+        return [_example(e) for e in response.examples]
 
     async def remember_example(self, question: str, promql: str) -> None:
         await self._call(
@@ -160,6 +236,18 @@ class GrpcCatalogClient:
             self._stub.GetCatalogVersion, catalog_pb2.GetCatalogVersionRequest()
         )
         return int(response.version)
+
+
+def _search_result(response: catalog_pb2.SearchMetricsResponse) -> SearchResult:
+    return SearchResult(
+        metrics=tuple(metric_from_proto(r.metric, r.score) for r in response.results),
+        services=tuple(response.services),
+        label_matches=tuple(LabelMatch(m.label, m.value, m.metric) for m in response.label_matches),
+    )
+
+
+def _example(example: catalog_pb2.Example) -> Example:
+    return Example(example.question, example.promql, example.similarity, example.id)
 
 
 def _mapped(error: grpc.aio.AioRpcError) -> ObsaiError:

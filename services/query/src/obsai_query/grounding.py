@@ -8,9 +8,7 @@ validator checks their answer against the catalog again.
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +18,8 @@ from obsai_query.catalog_client import (
     Example,
     LabelMatch,
     MetricInfo,
-    SearchResult,
 )
 from obsai_query.time_range import TimeWindow
-
-log = logging.getLogger(__name__)
 
 # Label values too generic to be taken as a filter when they appear in a question.
 _MIN_VALUE_LENGTH = 2
@@ -54,9 +49,14 @@ class Grounding:
 
 
 @functools.lru_cache(maxsize=16384)
-def _value_pattern(value: str) -> re.Pattern[str]:
+def _value_pattern(value: str) -> tuple[str, re.Pattern[str]] | None:
+    """A label value as the question would contain it, and the pattern that finds it
+    as a whole word; None for values too generic to be taken as a filter."""
     # Thousands of sampled label values overflow re's own 512-entry cache.
-    return re.compile(r"(?<![\w-])" + re.escape(value.casefold()) + r"(?![\w-])")
+    if len(value) < _MIN_VALUE_LENGTH or value.replace(".", "").isdigit():
+        return None
+    folded = value.casefold()
+    return folded, re.compile(r"(?<![\w-])" + re.escape(folded) + r"(?![\w-])")
 
 
 def label_values_in(question: str, metrics: tuple[MetricInfo, ...]) -> list[LabelMatch]:
@@ -69,10 +69,12 @@ def label_values_in(question: str, metrics: tuple[MetricInfo, ...]) -> list[Labe
             if label.startswith("__") or label == "le":
                 continue
             for value in values:
-                if len(value) < _MIN_VALUE_LENGTH or value.replace(".", "").isdigit():
+                known = _value_pattern(value)
+                # A substring test first: most values are nowhere in the question.
+                if known is None or known[0] not in text:
                     continue
                 key = (label, value, metric.name)
-                if key not in seen and _value_pattern(value).search(text):
+                if key not in seen and known[1].search(text):
                     seen.add(key)
                     found.append(LabelMatch(label, value, metric.name))
     return found
@@ -100,32 +102,18 @@ class Grounder:
         self._rate_window = default_rate_window
         self._scrape_interval = scrape_interval_seconds
 
-    async def _search(self, question: str) -> SearchResult:
-        texts = [question, *(self._expand(question) if self._expand else ())]
-        results = await asyncio.gather(*(self._catalog.search_metrics(t, self._k) for t in texts))
-        if len(results) == 1:
-            return results[0]
-        best: dict[str, MetricInfo] = {}
-        for result in results:
-            for metric in result.metrics:
-                if metric.name not in best or metric.score > best[metric.name].score:
-                    best[metric.name] = metric
-        ranked = sorted(best.values(), key=lambda m: (-m.score, m.name))
-        first = results[0]
-        return SearchResult(tuple(ranked), first.services, first.label_matches)
-
     async def ground(self, question: str, window: TimeWindow) -> Grounding:
-        search = asyncio.ensure_future(self._search(question))
-        examples: tuple[Example, ...] = ()
-        if self._examples:
-            try:
-                found = await self._catalog.find_similar_examples(
-                    question, self._examples, self._min_similarity
-                )
-                examples = tuple(found)
-            except Exception as error:  # examples only help; the answer goes on without
-                log.warning("similar examples unavailable", extra={"error": str(error)})
-        result = await search
+        # One call: the catalog searches every text, merges their results and
+        # finds the examples, embedding all the texts together.
+        more = (
+            [t for t in dict.fromkeys(self._expand(question)) if t != question]
+            if self._expand
+            else []
+        )
+        found = await self._catalog.ground(
+            question, self._k, more, self._examples, self._min_similarity
+        )
+        result, examples = found.search, found.examples
         matches = list(result.label_matches)
         known = {(m.label, m.value, m.metric) for m in matches}
         matches += [
