@@ -13,6 +13,10 @@ The cases are interleaved over several short rounds, so a change in the shared
 machine's load during the run falls on each of them alike; each round's ratio
 is printed too.
 
+Beside throughput it reports the CPU each request cost in each process of the
+stack (from /proc, Linux only): on a saturated two-core box that is what sets
+the ratio, and it is far less sensitive to other load than requests/s.
+
 Targets (issue 3): authenticated >= 0.5 x the baseline's throughput, p99 < 50 ms
 at 32 connections.
 """
@@ -21,7 +25,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -90,6 +96,46 @@ def _credentials(base: str) -> tuple[str, str]:
     return str(token), str(created.json()["key"])
 
 
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _component(cmdline: str, name: str) -> str:
+    for service in ("auth", "query", "catalog", "discovery"):
+        if f"obsai_{service}" in cmdline:
+            return service
+    return name
+
+
+def cpu_by_component() -> dict[str, float]:
+    """CPU seconds used so far by each process this benchmark started, by component."""
+    parents: dict[int, int] = {}
+    usage: dict[int, tuple[str, float]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError:
+            continue  # gone meanwhile
+        name, fields = stat[stat.index("(") + 1 : stat.rindex(")")], stat[stat.rindex(")") + 2 :]
+        values = fields.split()
+        pid = int(entry.name)
+        parents[pid] = int(values[1])
+        usage[pid] = (_component(cmdline, name), (int(values[11]) + int(values[12])) / _CLOCK_TICKS)
+    ours, frontier = set(), {os.getpid()}
+    while frontier:
+        ours |= frontier
+        frontier = {pid for pid, parent in parents.items() if parent in frontier} - ours
+    totals: dict[str, float] = {}
+    for pid in ours - {os.getpid()}:
+        component, seconds = usage[pid]
+        totals[component] = totals.get(component, 0.0) + seconds
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)  # finished wrk runs
+    totals["wrk"] = children.ru_utime + children.ru_stime
+    return totals
+
+
 @dataclass
 class Case:
     name: str
@@ -146,10 +192,16 @@ def main() -> None:
         for case in cases:
             run_wrk("warm-up", case.url, case.headers, 1, args.connections)
         runs: dict[str, list[WrkResult]] = {case.name: [] for case in cases}
+        cpu: dict[str, dict[str, float]] = {case.name: {} for case in cases}
         for _ in range(args.rounds):
             for case in cases:
+                before = cpu_by_component()
                 result = run_wrk(case.name, case.url, case.headers, args.seconds, args.connections)
+                after = cpu_by_component()
                 runs[case.name].append(result)
+                for component, seconds in after.items():
+                    used = seconds - before.get(component, 0.0)
+                    cpu[case.name][component] = cpu[case.name].get(component, 0.0) + used
     results = [summarise(name, rounds) for name, rounds in runs.items()]
     baseline = results[0]
     ratios = {r.name: r.requests_per_second / baseline.requests_per_second for r in results[1:]}
@@ -168,11 +220,20 @@ def main() -> None:
     for name, ratio in ratios.items():
         rounds = ", ".join(f"{x:.2f}" for x in per_round[name])
         print(f"throughput ratio {name} / baseline: {ratio:.2f} (rounds: {rounds})")
+    cpu_us = {
+        r.name: {c: round(s / r.requests * 1e6) for c, s in cpu[r.name].items() if s > 0.05}
+        for r in results
+    }
+    print("CPU per request, microseconds, by process:")
+    for name, components in cpu_us.items():
+        parts = ", ".join(f"{c} {us}" for c, us in sorted(components.items(), key=lambda x: -x[1]))
+        print(f"  {name:32} {sum(components.values()):5d} = {parts}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     report = {
         "results": [asdict(r) for r in results],
         "ratios": ratios,
         "ratios_per_round": per_round,
+        "cpu_us_per_request": cpu_us,
         "rounds": {name: [asdict(r) for r in rounds] for name, rounds in runs.items()},
     }
     args.out.write_text(json.dumps(report, indent=2))
