@@ -100,14 +100,17 @@ class ObsaiServerInterceptor(grpc.aio.ServerInterceptor):  # type: ignore[type-a
         if wrapped := self._wrapped.get(method):
             return wrapped
         handler = await continuation(handler_call_details)
+        if handler is None:
+            return handler
         rule = rule_for_method(method)
-        if handler is None or rule is None or handler.unary_unary is None:
-            return handler  # health, reflection: served as the library defines them
-        wrapped = grpc.unary_unary_rpc_method_handler(
-            self._wrap(rule, handler.unary_unary),  # type: ignore[arg-type]
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        if rule is None or handler.unary_unary is None:
+            wrapped = handler  # health, reflection, Envoy's Check: as the library defines them
+        else:
+            wrapped = grpc.unary_unary_rpc_method_handler(
+                self._wrap(rule, handler.unary_unary),  # type: ignore[arg-type]
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
         self._wrapped[method] = wrapped
         return wrapped
 

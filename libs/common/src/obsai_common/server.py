@@ -77,7 +77,14 @@ async def create_server(settings: CommonSettings, app: ServiceApp) -> RunningSer
     )
     server = grpc.aio.server(
         interceptors=[*app.extra_interceptors, interceptor],
-        options=[("grpc.so_reuseport", 0), ("grpc.max_receive_message_length", 16 * 1024 * 1024)],
+        options=[
+            ("grpc.so_reuseport", 0),
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+            # BDP probing grows flow-control windows for bulk transfers over
+            # long links; our RPCs are small and local, and its PINGs cost CPU
+            # on both ends of every busy connection (docs/PERFORMANCE.md).
+            ("grpc.http2.bdp_probe", 0),
+        ],
     )
     for servicer in app.servicers:
         servicer.add_to_server(servicer.implementation, server)
