@@ -199,12 +199,12 @@ EXPORTERS = [
     ("How long has the node been up?", 'time() - node_boot_time_seconds{job="node"}', "seconds"),
     (
         "How many CPUs does the node have?",
-        'count(sum by (cpu, job) (rate(node_cpu_seconds_total{job="node"}[5m])))',
+        'count(sum by (cpu, job) (rate(node_cpu_seconds_total{cpu!="", job="node"}[5m])))',
         "count",
     ),
     (
         "How many redis databases have keys?",
-        'count(sum by (db, job) (redis_db_keys{job="redis"}) > 0)',
+        'count(sum by (db, job) (redis_db_keys{db!="", job="redis"}) > 0)',
         "count",
     ),
     ("Which probes are failing?", "probe_success == 0", ""),

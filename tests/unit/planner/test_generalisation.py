@@ -140,7 +140,7 @@ def test_every_part_named_is_the_whole_again(metrics: list[MetricInfo], vocab: V
 @pytest.mark.parametrize(
     ("question", "a", "b"),
     [
-        ("connected clients vs its maxclients", "connected clients", "maxclients"),
+        ("connected clients vs its maxclients", "connected clients", "max clients"),
         ("open fds as a percentage of the max", "open fds", "max"),
         ("ratio of blocked clients to connected clients", "blocked clients", "connected clients"),
         ("backends relative to max connections", "backends", "max connections"),
@@ -337,7 +337,7 @@ def test_how_many_targets_are_down(metrics: list[MetricInfo]) -> None:
 
 def test_how_many_things_are_up(metrics: list[MetricInfo]) -> None:
     assert answer("how many network interfaces are up", metrics) == (
-        "count(min by (device) (node_network_up) == 1)"
+        'count(min by (device) (node_network_up{device!=""}) == 1)'
     )
 
 

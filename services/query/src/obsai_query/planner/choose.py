@@ -54,6 +54,8 @@ MAX_CANDIDATES = 200
 SUFFIX_WORDS = frozenset(
     {"total", "bucket", "sum", "count", "byte", "second", "info", "ratio", "seconds", "usec"}
 )
+_PATH = re.compile(r"(?:(?<=\s)|^)(/[a-z0-9_\-.]+(?:/[a-z0-9_\-.]+)*)(?=[\s?,]|$)")
+_NUMBERS = re.compile(r"(?<![\w.])(\d{1,4})(?![\d.])")
 _SUBWORD = re.compile(r"[a-z0-9]+")
 _STATUS_VALUE = re.compile(r"^[1-5][0-9][0-9]$")
 
@@ -235,6 +237,21 @@ def _phrase_mentions(
             options = tuple((k, v) for k, v in assignment.items() if (k, v) in labels_with)
             if options:
                 out.append(Mention(match.start(), match.end(), match.group(0), options, False))
+    # "the probe to /health": a path said alone names the values (URLs) that end with it.
+    for match in _PATH.finditer(text):
+        path = match.group(1)
+        if path in punctuation:
+            continue
+        ends = tuple(
+            sorted(
+                (label, value)
+                for label, values in distinct_labels(metrics)
+                for value in values
+                if value.lower().endswith(path)
+            )
+        )
+        if any(len(value) > len(path) for _, value in ends):
+            out.append(Mention(match.start(1), match.end(1), path, ends, False))
     for value, labels in punctuation.items():
         for match in re.finditer(r"(?:(?<=\s)|^)" + re.escape(value) + r"(?=\s|$|\?)", text):
             around = set(split_phrase(text[max(0, match.start() - 25) : match.end() + 25]))
@@ -254,6 +271,11 @@ def _idle_word(mention: Mention, intent: Intent, vocab: Vocabulary, original: st
     if not words or not all(w in vocab.common_words or w in vocab.operation_words for w in words):
         return False
     if original and re.search(r"\b" + re.escape(mention.text.upper()) + r"\b", original):
+        return False
+    # "/metrics", "/api/health": a value written with its punctuation names that value.
+    spelt = [v for v in (mention.text, *(v for _, v in mention.options)) if not v.isalnum()]
+    spelt = [v for v in spelt if len(v) > 2 and not v.replace(" ", "").isalnum()]
+    if original and any(v.lower() in original.lower() for v in spelt):
         return False
     around = set(split_phrase(intent.text[max(0, mention.start - 20) : mention.end + 20]))
     return not any(around & _label_words(label, vocab) for label, _ in mention.options)
@@ -420,6 +442,8 @@ class Context:
     asked: frozenset[str] = frozenset()
     # Every word of the question (stemmed).
     stems: frozenset[str] = frozenset()
+    # The numbers the question says ("5-minute load" → 5).
+    numbers: frozenset[str] = frozenset()
     # Per question caches: shortened name words, pairs of a whole and what is left of it.
     short: dict[str, frozenset[str]] = field(default_factory=dict)
     wholes: dict[str, tuple[MetricInfo, MetricInfo] | None] = field(default_factory=dict)
@@ -469,10 +493,14 @@ def concepts_of(
                 said.update(split_phrase(match.group(0)))
                 covered.append(match.span())
                 measure_spans.setdefault(measure.name, []).append(match.span())
+        # "how many targets are up": the targets are the things up or down; the words of
+        # their measure ("scrape") say nothing of whether they are.
+        things = bool(said) and all(w in vocab.series_words for w in said)
+        state = "availability" in intent.measures and measure.name != "availability"
         concepts.append(
             Concept(
                 measure.name,
-                frozenset(measure.metric_words | said),
+                frozenset(said if things and state else measure.metric_words | said),
                 1.5,
                 measure.name,
                 frozenset(w for w in said if w not in vocab.common_words),
@@ -559,7 +587,14 @@ def _heads(
             continue
         befores = []
         for start, _end in spans:
-            before = re.search(r"([a-z][a-z0-9]*)\s+of\s+(?:the\s+)?$", intent.text[:start])
+            # "the TTL of redis keys": the system's name may come between.
+            before = re.search(
+                r"([a-z][a-z0-9]*)\s+of\s+(?:the\s+)?(?:([a-z][a-z0-9\-]*)\s+)?$",
+                intent.text[:start],
+            )
+            between = stem(before.group(2)) if before and before.group(2) else ""
+            if between and (between in vocab.measure_say_words or between in plain):
+                before = None
             befores.append(stem(before.group(1)) if before else "")
         if befores and all(b in plain for b in befores):
             modifiers.add(name)
@@ -646,6 +681,7 @@ def context_for(
             and w not in vocab.operation_words
         ),
         frozenset(intent.stems),
+        frozenset(str(int(n)) for n in _NUMBERS.findall(intent.text)),
     )
 
 
@@ -697,6 +733,10 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         elif concept.alternatives & help_words:
             score += (1.0 if concept.measure else 0.6) * concept.weight
             covered += 1
+            if concept.said and _counts_said(metric.help, concept.said):
+                # "number of connections in this state": it counts the very thing said.
+                score += 2.0
+                reasons.append(f"its help counts {concept.word}")
     unwanted = (name_words & ctx.unwanted) - SUFFIX_WORDS
     score -= min(0.3 * len(unwanted), 1.0)
     # What is left of a thing: "available" over "free" (what can be used, not what is
@@ -722,7 +762,11 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         preferred = "gauge"  # how fast an amount grows, where it will be
     if "availability" in intent.measures and kind == "counter" and not _counted_over_time(intent):
         score -= 1.5  # "is it up": a state, never a count of changes
-    elif intent.count_of and preferred != "counter" and not _counted_over_time(intent):
+    elif (
+        (intent.count_of or intent.share_of_things)
+        and preferred != "counter"
+        and not _counted_over_time(intent)
+    ):
         preferred = "gauge"  # "how many keys": how many there are now, not a count of events
     if preferred:
         if kind == preferred or (preferred == "counter" and kind == "unknown_counter"):
@@ -809,6 +853,10 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
             # "per job" of a metric one job has: a grouping that tells nothing apart.
             apart = any(_tells_apart(metric, label) for label in named)
             score += (0.5 if apart else -0.5) if named else -4.5
+    # "the 5-minute load": a number of the name that the question says (load5, not load1).
+    numbers = [w for w in parts if w.isdigit()]
+    if numbers and ctx.numbers:
+        score += 1.0 if set(numbers) & ctx.numbers else -0.5
     # Other words of the question in the name ("total" RAM, "running" processes).
     question = ctx.stems
     said = (core & ctx.free_words) - explained - vocab.common_words
@@ -1331,3 +1379,37 @@ def estimate_series(metric: MetricInfo, filters: Mapping[str, Sequence[str]]) ->
             return max(estimate, 2.0) if estimate > 1 else estimate
         estimate *= min(len(chosen), len(values)) / len(values)
     return estimate
+
+
+def whole_by_name(metric: MetricInfo, metrics: Sequence[MetricInfo]) -> MetricInfo | None:
+    """The gauge named as this one less one word of its thing: keys_expiring → keys (the
+    keys, some of which expire); a share of it is this one over that."""
+    parts = split_name(metric.name)
+    if metric.is_counter_like or len(parts) < 3:
+        return None
+    wholes = {parts[:i] + parts[i + 1 :] for i in range(1, len(parts))}
+    return next(
+        (
+            m
+            for m in metrics
+            if m.name != metric.name
+            and not m.is_counter_like
+            and split_name(m.name) in wholes
+            and _same_unit(m, metric)
+        ),
+        None,
+    )
+
+
+_COUNT_OF = re.compile(r"\bnumber\s+of\s+([a-z]+)(?:\s+([a-z]+))?")
+
+
+def _counts_said(help_text: str, said: frozenset[str]) -> bool:
+    """The help text says the metric is the number of a thing the question names ("number
+    of connections", "number of open connections")."""
+    return any(
+        stem(word) in said
+        for m in _COUNT_OF.finditer(help_text.lower())
+        for word in m.groups()
+        if word
+    )

@@ -47,6 +47,7 @@ from obsai_query.planner.choose import (
     status_label,
     total_partner,
     used_of_whole,
+    whole_by_name,
     whole_of_parts,
 )
 from obsai_query.planner.intent import Intent, Threshold
@@ -58,6 +59,9 @@ _FAILURE_WORDS = frozenset({"fail", "failed", "failure", "error", "errors", "rej
 # "total … by all exporters", "across all targets": one number, not one per series.
 _TOGETHER = re.compile(r"\b(?:plus|combined|together|summed|in total)\b")
 _WHOLE = re.compile(r"\b(?:total|sum of|combined|altogether|all)\b")
+_AVAILABILITY = re.compile(r"\b(?:availability|uptime percentage|success rate)\b")
+_STATE_NEAR = 12
+_EACH = re.compile(r"\b(?:each|every|per|by)\b")
 _MAX_WORDS = frozenset({"max", "maximum", "peak", "highest", "longest", "largest"})
 _MIN_WORDS = frozenset({"min", "minimum", "lowest", "shortest", "smallest"})
 _TIME_WORDS = frozenset({"duration", "second", "time", "latency", "usec", "millisecond"})
@@ -198,7 +202,10 @@ class Composer:
         grounding: Grounding,
         vocab: Vocabulary,
         metrics: Sequence[MetricInfo],
+        ranked: Sequence[Choice] = (),
     ) -> None:
+        # The candidates in the order the question's words rank them.
+        self.ranked = ranked
         self.intent = intent
         self.ctx = ctx
         self.grounding = grounding
@@ -444,6 +451,24 @@ class Composer:
                         used, limit, filters, kept, off
                     )
                 return "free_ratio", lambda off: self._free_ratio(used, limit, filters, kept, off)
+        state = self._state_labels(metric, filters)
+        if state:
+            # "percentage of connections that are idle": those in the state over all of them.
+            return "state_share", lambda off: self._state_share(
+                metric, filters, kept, state, off, assumptions
+            )
+        if (intent.ratio or intent.percent) and not self._is_health(metric):
+            # "what fraction of keys expire": the part over the whole its name is part of.
+            named_whole = whole_by_name(metric, self.metrics)
+            if named_whole is not None:
+                return "part_ratio", lambda off: self._limit_ratio(
+                    metric, named_whole, filters, kept, off
+                )
+        in_use = self._used_of_limit(metric) if self.share_of_limit else None
+        if in_use is not None:
+            # "what percentage of max_connections is in use": what counts the thing now,
+            # over the limit named.
+            return "limit_ratio", lambda off: self._limit_ratio(in_use, metric, filters, kept, off)
         share = intent.percent or intent.ratio or self.share_of_limit
         whole = (
             None if share else used_of_whole(metric, self.metrics, intent, vocab, self.ctx.sizes)
@@ -463,6 +488,81 @@ class Composer:
                 )
             return "rate", lambda off: self._rate(metric, filters, kept, off, assumptions)
         return "value", lambda off: self._value(metric, filters, kept, off, assumptions)
+
+    def _used_of_limit(self, metric: MetricInfo) -> MetricInfo | None:
+        """For a limit with no metric of its own thing beside it (a setting such as
+        max_connections): the best-ranked gauge of the same measure that is no limit."""
+        limit = self.vocab.qualifiers.get("limit")
+        setting = self.vocab.qualifiers.get("setting")
+        if limit is None or not self._says(metric, limit.metric_words):
+            return None
+        roles = limit.metric_words | (setting.metric_words if setting else frozenset())
+        for choice in self.ranked:
+            other = choice.metric
+            if (
+                other.name == metric.name
+                or choice.covered == 0
+                or other.is_counter_like
+                or other.type not in ("gauge",)
+                or self._says(other, roles)
+                or base_unit(other) != base_unit(metric)
+            ):
+                continue
+            return other
+        return None
+
+    def _says(self, metric: MetricInfo, words: frozenset[str]) -> bool:
+        """A word of the metric's name, or of a name word run together ("maxclients"), is one
+        of these."""
+        return any(self.vocab.word_forms(w) & words for w in split_name(metric.name))
+
+    def _state_labels(self, metric: MetricInfo, filters: Mapping[str, Sequence[str]]) -> list[str]:
+        """Labels filtered on by values said as the state of a share of things ("… that are
+        idle"): the share's numerator only."""
+        intent = self.intent
+        if not intent.share_of_things or self._is_health(metric):
+            return []
+        return sorted(
+            {
+                label
+                for mention in self.ctx.mentions
+                # "… are idle", "… are in the idle state": said right after the verb.
+                if 0 <= mention.start - intent.share_state_at <= _STATE_NEAR
+                for label, _ in mention.options
+                if label in filters
+                and label in metric.labels
+                and label not in self.vocab.subject_labels
+            }
+        )
+
+    def _state_share(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        state: Sequence[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        rest = {k: v for k, v in filters.items() if k not in state}
+        grouping = [k for k in kept if k not in state]
+        num, _, _ = self._rate_or_value(metric, filters, grouping, offset, assumptions)
+        den, _, _ = self._rate_or_value(metric, rest, grouping, offset, [])
+        said = ", ".join(f"{k}={'|'.join(filters[k])}" for k in state)
+        return f"{num} / {den}", "ratio", f"the share of {metric.name} with {said}"
+
+    def _rate_or_value(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        """A counter per second or a gauge as it is, summed by the grouping kept."""
+        sel = selector(metric.name, filters, offset=offset)
+        inner = f"rate({ranged(sel, self.window)})" if metric.is_counter_like else sel
+        return aggregate("sum", inner, kept), "", metric.name
 
     def _untyped_events(self, metric: MetricInfo) -> bool:
         """An untyped metric (netstat, vmstat) asked "per second" of: a count of events."""
@@ -519,6 +619,11 @@ class Composer:
                 if offset == "":
                     assumptions.append("a percentage of one core for each series")
         scale = _to_base(metric)
+        if not increase and intent.rate_seconds != 1.0:
+            # "per minute", "an hour": the per-second rate in that unit of time.
+            scale *= intent.rate_seconds
+            unit = "count" if unit == "per_second" else unit
+            what = what.replace("per-second", f"per-{format_duration(intent.rate_seconds)}")
         if scale != 1.0:
             expr = f"{shape.apply(expr)} * {number(scale)}"
             return expr, unit, what
@@ -551,6 +656,7 @@ class Composer:
         shape = self._shape(metric, filters, kept)
         sel = selector(metric.name, filters, offset=offset)
         unit = base_unit(metric)
+        share = self._health_share(metric)
         if intent.predict_seconds:
             window = str(self.vocab.defaults.get("predict_window", "1h"))
             expr = f"predict_linear({ranged(sel, window)}, {number(intent.predict_seconds)})"
@@ -562,13 +668,23 @@ class Composer:
             expr = f"deriv({ranged(sel, window)})"
             unit = "bytes_per_second" if unit == "bytes" else "per_second"
             what = f"how fast {metric.name} changes per second (over {window})"
-        elif intent.average and self.over_window:
+        elif (intent.average or share) and self.over_window:
             expr = f"avg_over_time({ranged(sel, self.window)})"
             what = f"{metric.name} averaged over {self.window}"
         else:
             expr = sel
             what = metric.name
-        if self._health_question(metric):
+        if share:
+            # 1 or 0 each: the share that is up is their average (over time, over series).
+            unit = "ratio"
+            shape.op = "avg"
+            if not _EACH.search(intent.text):
+                shape.bare = False  # "what percentage of the probes": of all of them
+                shape.by = [k for k in shape.by if k not in filters]
+            if intent.down:
+                out = shape.apply(expr)
+                return f"1 - {_paren(out)}", unit, f"the share of {metric.name} at 0" + _by(shape)
+        elif self._health_question(metric):
             shape.op = "min"
         elif intent.average and not self.over_window:
             shape.op = "avg"  # "average samples scraped per target": across the series
@@ -587,6 +703,21 @@ class Composer:
             expr = shape.apply(f"time() - {sel}", "max") if not shape.bare else f"time() - {sel}"
             return expr, "seconds", f"seconds since {metric.name}"
         return shape.apply(sel, "max"), base_unit(metric) or "seconds", metric.name
+
+    def _health_share(self, metric: MetricInfo) -> bool:
+        """ "What percentage of the probes succeed", "availability over the last hour": the
+        share of 1s of a health gauge."""
+        intent = self.intent
+        asked = intent.percent or intent.ratio
+        asked = asked or (self.over_window and bool(_AVAILABILITY.search(intent.text)))
+        return (
+            asked
+            and self._is_health(metric)
+            and not metric.is_counter_like
+            and not intent.count_of
+            and not intent.peak
+            and intent.threshold is None
+        )
 
     def _is_timestamp(self, metric: MetricInfo) -> bool:
         return is_timestamp(metric, self.vocab)
@@ -984,6 +1115,9 @@ class Composer:
         elif self.over_window and (plan.kind != "value" or intent.average):
             plan.instant = True
             plan.explanation += f" over {asked.description}"
+        if intent.per_core is not None:
+            self._per_core(plan, metric)
+        share = plan.unit == "ratio"
         if intent.percent and plan.unit == "ratio":
             plan.promql = f"100 * ({plan.promql})"
             plan.unit = "percent"
@@ -1013,7 +1147,7 @@ class Composer:
             plan.promql = f"{_paren(plan.promql)} {threshold.op} {number(value)}"
             plan.explanation += f", only where {threshold.op} {number(value)}"
             plan.empty_ok = True
-        elif intent.down and plan.kind == "value" and self._is_health(metric):
+        elif intent.down and plan.kind == "value" and self._is_health(metric) and not share:
             plan.promql = f"{_paren(plan.promql)} == 0"
             plan.explanation += ", only where 0 (down)"
             plan.empty_ok = True
@@ -1039,6 +1173,27 @@ class Composer:
                 f"the {k} {'highest' if kind == 'topk' else 'lowest'}: {plan.explanation}"
             )
 
+    def _per_core(self, plan: Plan, metric: MetricInfo) -> None:
+        """ "X per CPU core": X divided by the number of cores, counted as the series of a
+        per-core metric in one state (its idle time); nothing to do when X is per core."""
+        labels = self.vocab.label_synonyms.get("core", ("cpu",))
+        if any(label in metric.labels for label in labels):
+            return
+        for other in self.metrics:
+            label = next((lb for lb in labels if lb in other.labels), None)
+            idle = idle_label(other, self.vocab)
+            if label is None or idle is None:
+                continue
+            sel = selector(other.name, {idle[0]: [idle[1]]})
+            if not plan.promql.startswith(_ONE_NUMBER) and " by (" not in plan.promql:
+                cores = f"count without ({label}, {idle[0]}) ({sel})"
+            else:
+                cores = f"scalar(count({sel}))"  # summed: over all the cores there are
+            plan.promql = f"{_paren(plan.promql)} / {cores}"
+            plan.explanation += f", per core (the {label} values of {other.name})"
+            plan.assumptions.append(f"cores counted as the {label} values of {other.name}")
+            return
+
     def _count(
         self,
         plan: Plan,
@@ -1052,7 +1207,8 @@ class Composer:
         if self._counts_itself(metric):
             return
         if counted:
-            inner = plan.promql
+            # Series without the label (a database's shared objects) are none of the things.
+            inner = _with_label(plan.promql, metric.name, counted)
             if self._is_health(metric) and not plan.empty_ok and "availability" in intent.measures:
                 # "how many interfaces are up": those at 1 (at 0 when down) are counted.
                 inner = f"{_paren(inner)} == {0 if intent.down else 1}"
@@ -1089,6 +1245,19 @@ def _top_number_given(intent: Intent) -> bool:
             intent.text,
         )
     )
+
+
+def _with_label(expr: str, name: str, label: str) -> str:
+    """`expr` with every selector of `name` also requiring a non-empty `label`."""
+    matcher = f'{label}!=""'
+
+    def add(match: re.Match[str]) -> str:
+        if match.group(1):
+            return f"{name}{{{matcher}, "
+        return f"{name}{{{matcher}}}"
+
+    pattern = re.compile(rf"(?<![\w:]){re.escape(name)}(?![\w:])(\{{(?!\}}))?")
+    return pattern.sub(add, expr)
 
 
 def _paren(expr: str) -> str:

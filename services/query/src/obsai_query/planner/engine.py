@@ -81,7 +81,7 @@ class Planner:
                 details={"engine": self.name},
             )
         unknown = _unmatched_words(ctx.concepts, metrics, self.vocab)
-        composer = Composer(intent, ctx, grounding, self.vocab, metrics)
+        composer = Composer(intent, ctx, grounding, self.vocab, metrics, choices)
         # "A as a share of B": A / B first, then what the question's words give alone.
         plans = [
             composer.compose_ratio(a, b)

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from obsai_query.planner.vocabulary import Vocabulary, stem, words
+from obsai_query.planner.vocabulary import Vocabulary, split_phrase, stem, words
 from obsai_query.time_range import parse_duration
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'\-./]*[a-z0-9]|[a-z0-9]")
@@ -42,7 +42,8 @@ _NUMBER = r"(\d+(?:\.\d+)?|an?|one|two|three|four|five|six|ten|twelve|twenty|thi
 _TIME_UNIT = r"(seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|[smhdw])"
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _TOP_N = re.compile(
-    r"\b(?:top|bottom|which|what|the)\s+(\d{1,3})\b(?!\s*(?:%|percent|[smhdw]\b|ms\b))"
+    r"\b(?:top|bottom|which|what|the)\s+(\d{1,3})\b"
+    r"(?!\s*(?:%|percent|[smhdw]\b|ms\b)|[\s-]*(?:sec|min|hour|day|week)[a-z]*\b)"
     r"|\b(\d{1,3})\s+(?:most|least|[a-z]+est)\b"
 )
 _THRESHOLD = re.compile(
@@ -127,7 +128,23 @@ _RATIO_SPLIT = re.compile(
     r"|relative\s+to|divided\s+by)\s*(?:the\s+|its\s+|their\s+)?"
 )
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
+_RANKING_VERB = re.compile(r"(?:use|uses|using|used)\s+(?:the\s+)?(?:most|least|more|less)\b")
+# "what fraction of keys have a TTL", "percentage of probes that are up": a share of the
+# things in some state now, not of events.
+_SHARE_OF_THINGS = re.compile(
+    r"\b(?:fraction|percentage|percent|share|proportion)\s+of\s+(?:the\s+|all\s+)?"
+    r"(?:[a-z0-9'\-]+\s+){1,4}?(?:that\s+|which\s+)?(?:have|has|are|is|with)\b"
+)
 _QUANTITY_UNIT = re.compile(r"^(?:[kmgt]i?b|bytes?|ms|us|s|sec|min|h)$")
+# "rows inserted per minute", "restarts an hour": a rate in another unit of time.
+_PER_TIME = re.compile(
+    r"(?:\b(?:per|each|every)\s+|(?<!\bin )(?<!\bfor )(?<!\bwithin )(?<!\bnext )(?<!\bthan )"
+    r"(?<!\bafter )(?<!\bhalf )(?<!\bover )\b(?:a|an)\s+|/)(minute|min|hour|hr|h|day)\b"
+    r"(?!\s+(?:ago|earlier|before|back|from now)\b)"
+)
+_PER_TIME_SECONDS = {"minute": 60.0, "min": 60.0, "hour": 3600.0, "hr": 3600.0, "h": 3600.0}
+# "load per CPU core", "per core": divided by the number of cores, unless grouped by them.
+_PER_CORE = re.compile(r"\b(?:per|each|every|a)\s+(?:cpu\s+)?(?:core|cpu)\b")
 
 
 @dataclass
@@ -153,6 +170,14 @@ class Intent:
     average: bool = False
     total: bool = False
     per_second: bool = False
+    # "per minute" (60), "per hour" (3600): a per-second rate times this.
+    rate_seconds: float = 1.0
+    # "X per CPU core": X divided by the number of cores (when X is not per core itself).
+    per_core: tuple[int, int] | None = None
+    # "what fraction of keys have an expiry": a share of things now; where what they have
+    # or are is said (after "have", "are" …): "connections that are idle".
+    share_of_things: bool = False
+    share_state_at: int = 0
     rate_word: bool = False
     ratio: bool = False
     percent: bool = False
@@ -253,6 +278,25 @@ def correct_spelling(
     return re.sub(r"[a-z]+", fix, text), corrections
 
 
+def split_run_together(text: str, vocab: Vocabulary) -> str:
+    """ "maxclients", "usedmemory": a qualifier run together with a measure, as config names
+    write them, said as the two words ("max clients")."""
+    heads = vocab.qualifier_say_words
+    tails = vocab.measure_say_words
+
+    def split(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if len(word) < 7 or word in heads or stem(word) in tails:
+            return word
+        for cut in range(3, len(word) - 3):
+            head, tail = word[:cut], word[cut:]
+            if head in heads and stem(tail) in tails:
+                return f"{head} {tail}"
+        return word
+
+    return re.sub(r"[a-z]+", split, text)
+
+
 def _common_prefix(a: str, b: str) -> str:
     n = 0
     while n < min(len(a), len(b)) and a[n] == b[n]:
@@ -273,6 +317,7 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     # "max_connections", "work_mem": a name written as it is in a config says its words.
     text = vocab.rewrite(" ".join(_UNDERSCORE.sub(" ", question.lower()).split()))
     text, corrections = correct_spelling(text, vocab, known)
+    text = split_run_together(text, vocab)
     intent = Intent(question=question, text=text, corrections=corrections)
     intent.tokens = [(stem(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     _measures(intent, vocab)
@@ -283,7 +328,28 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     _grouping(intent, vocab)
     _statuses(intent, vocab)
     _ratio_of(intent)
+    _per_core(intent, vocab)
     return intent
+
+
+def _per_core(intent: Intent, vocab: Vocabulary) -> None:
+    """ "load average per CPU core": the load divided by the cores, not grouped by them —
+    when the rest of the question names what is measured ("cpu usage per core" is by core)."""
+    text = intent.text
+    match = _PER_CORE.search(text)
+    if match is None:
+        return
+    start, end = match.span()
+    rest = text[:start] + " " * (end - start) + text[end:]
+    others = [m for m in measures_in(rest, vocab) if m != "cpu"]
+    if not others or "cpu" in measures_in(rest, vocab):
+        return
+    intent.per_core = (start, end)
+    intent.consumed.append((start, end))
+    intent.measures = measures_in(rest, vocab)
+    core_words = set(split_phrase(text[start:end])) | {"core", "cpu"}
+    intent.group_words = [g for g in intent.group_words if not set(split_phrase(g)) <= core_words]
+    intent.tokens = [t for t in intent.tokens if not (start <= t[1] and t[2] <= end)]
 
 
 def _ratio_of(intent: Intent) -> None:
@@ -352,6 +418,11 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
     for name, qualifier in vocab.qualifiers.items():
         if any(p.search(text) for p in qualifier.say):
             intent.qualifiers.add(name)
+    # "which jobs use the most memory": "use" ranks them; no usage metric is asked for.
+    if "usage" in intent.qualifiers and "usage" in vocab.qualifiers:
+        said = [m for p in vocab.qualifiers["usage"].say for m in p.finditer(text)]
+        if said and all(_RANKING_VERB.match(text, m.start()) for m in said):
+            intent.qualifiers.discard("usage")
     # "how much memory does the machine have": all of it, its size.
     if _HAS_HOW_MUCH.search(text) and "size" in vocab.qualifiers and not intent.qualifiers:
         intent.qualifiers.add("size")
@@ -363,10 +434,17 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
     intent.average = vocab.says("average", text)
     intent.total = vocab.says("total", text)
     intent.per_second = vocab.says("per_second", text)
+    if (per_time := _PER_TIME.search(text)) and not intent.per_second:
+        intent.per_second = True
+        intent.rate_seconds = _PER_TIME_SECONDS.get(per_time.group(1), 86400.0)
+        intent.consumed.append(per_time.span())
     intent.rate_word = vocab.says("rate", text)
     intent.ratio = vocab.says("ratio", text)
     intent.percent = vocab.says("percent", no_threshold)
     intent.share_of_limit = vocab.says("share_of_limit", no_threshold)
+    if share_of_things := _SHARE_OF_THINGS.search(text):
+        intent.share_of_things = True
+        intent.share_state_at = share_of_things.end()
     intent.near_limit = vocab.says("near_limit", text)
     intent.growth = vocab.says("growth", text)
     intent.breaking = vocab.says("breaking", text)
@@ -469,7 +547,10 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
         intent.count_of = " ".join(stem(w) for w in noun)
         rest = text[match.end() :]
         intent.count_have = bool(
-            re.match(r"\s+(?:have|has|with|that have|are|hold|holds|contain|contains)\b", rest)
+            re.match(
+                r"\s+(?:have|has|with|that have|are(?!\s+there\b)|hold|holds|contain|contains)\b",
+                rest,
+            )
         )
 
 

@@ -210,6 +210,15 @@ class Vocabulary:
                 found.update(stem(w) for w in re.findall(r"[a-z]+", pattern.pattern))
         return frozenset(w for w in found if len(w) > 2)
 
+    @functools.cached_property
+    def qualifier_say_words(self) -> frozenset[str]:
+        """Every word the qualifiers are said with ("max", "limit", "used" …)."""
+        found: set[str] = set()
+        for qualifier in self.qualifiers.values():
+            for pattern in qualifier.say:
+                found.update(re.findall(r"[a-z]+", pattern.pattern.replace(r"\b", " ")))
+        return frozenset(w for w in found if len(w) > 2)
+
     def label_words(self, label: str) -> frozenset[str]:
         """Words that name a label: its own, and the glossary's ("database" for datname)."""
         key = ("label", label)
