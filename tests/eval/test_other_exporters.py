@@ -31,6 +31,7 @@ QUESTIONS = HERE / "other_exporters.yaml"
 HOLDOUT = HERE / "other_exporters_holdout.yaml"
 # Later rounds, each written blind and measured once (docs/EVALUATION.md).
 ROUND_4 = HERE / "holdout_round4.yaml"
+ROUND_5 = HERE / "holdout_round5.yaml"
 # Fraction of the set that must match (measured: docs/EVALUATION.md).
 FLOOR = 0.93
 ADMIN_PASSWORD = secrets.token_urlsafe(18)
