@@ -957,10 +957,23 @@ class Composer:
         kept: list[str],
         offset: str,
     ) -> tuple[str, str, str]:
-        shape = self._shape(used, filters, kept, limit)
-        num = shape.apply(selector(used.name, _only(filters, used), offset=offset), "sum")
-        den = shape.apply(selector(limit.name, _only(filters, limit), offset=offset), "sum")
+        shape, num, den = self._summed_gauges(used, limit, filters, kept, offset)
         return f"{num} / {den}", "ratio", f"{used.name} as a share of {limit.name}" + _by(shape)
+
+    def _summed_gauges(
+        self,
+        a: MetricInfo,
+        b: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[Shape, str, str]:
+        """Two gauges summed to the same grouping, so they subtract or divide."""
+        shape = self._shape(a, filters, kept, b)
+        sum_a, sum_b = (
+            shape.apply(selector(m.name, _only(filters, m), offset=offset), "sum") for m in (a, b)
+        )
+        return shape, sum_a, sum_b
 
     def _free_ratio(
         self,
@@ -970,9 +983,7 @@ class Composer:
         kept: list[str],
         offset: str,
     ) -> tuple[str, str, str]:
-        shape = self._shape(free, filters, kept, size)
-        num = shape.apply(selector(free.name, _only(filters, free), offset=offset), "sum")
-        den = shape.apply(selector(size.name, _only(filters, size), offset=offset), "sum")
+        shape, num, den = self._summed_gauges(free, size, filters, kept, offset)
         asked = self.intent.qualifiers
         if "available" in asked and "usage" not in asked:
             # "available memory in percent": the share that is left.
@@ -996,9 +1007,7 @@ class Composer:
         offset: str,
     ) -> tuple[str, str, str]:
         """What is used of a whole known by its size and what is left: size - available."""
-        shape = self._shape(free, filters, kept, size)
-        whole = shape.apply(selector(size.name, _only(filters, size), offset=offset), "sum")
-        left = shape.apply(selector(free.name, _only(filters, free), offset=offset), "sum")
+        shape, left, whole = self._summed_gauges(free, size, filters, kept, offset)
         return (
             f"{whole} - {left}",
             base_unit(size),
