@@ -92,6 +92,21 @@ def test_logs_in_once_and_sends_the_bearer_token() -> None:
     assert paths == ["/auth/login", "/query", "/query"]
 
 
+def test_login_is_tried_again_while_unavailable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("obsai_eval.answerers.time.sleep", lambda seconds: None)
+    statuses = iter([503, 503, 200])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        status = next(statuses)
+        if status == 503:
+            return httpx.Response(503, json={"error": {"code": "UNAVAILABLE", "message": "x"}})
+        return httpx.Response(200, json={"access_token": "t"})
+
+    with _answerer(handler, Login("admin", "pw")) as answerer:
+        answerer.authenticate()
+    assert next(statuses, None) is None
+
+
 def test_a_refused_login_is_fatal() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         return httpx.Response(

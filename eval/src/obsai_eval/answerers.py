@@ -137,13 +137,7 @@ class HttpAnswerer:
             self._headers = {"X-API-Key": self._credentials.key}
             return
         try:
-            response = self._client.post(
-                "/auth/login",
-                json={
-                    "username": self._credentials.username,
-                    "password": self._credentials.password,
-                },
-            )
+            response = self._login(self._credentials)
         except httpx.HTTPError as exc:
             raise AnswererError(f"cannot reach ObsAI at {self.base_url}: {exc}") from exc
         if response.status_code != 200:
@@ -154,6 +148,17 @@ class HttpAnswerer:
         if not isinstance(token, str) or not token:
             raise AnswererError("login answered without an access_token")
         self._headers = {"Authorization": f"Bearer {token}"}
+
+    def _login(self, login: Login, attempts: int = 3, pause: float = 1.0) -> httpx.Response:
+        """POST /auth/login; UNAVAILABLE (a stack still warming up) is tried again."""
+        for attempt in range(1, attempts + 1):
+            response = self._client.post(
+                "/auth/login", json={"username": login.username, "password": login.password}
+            )
+            if response.status_code != 503 or attempt == attempts:
+                return response
+            time.sleep(pause)
+        raise AssertionError("unreachable")
 
     def wait_for_discovery(self, timeout: float = 180.0, poll: float = 1.0) -> Mapping[str, Any]:
         """Run a discovery scan (or wait for the running one) until one succeeded.
