@@ -23,6 +23,10 @@ from obsai_query.time_range import TimeWindow
 
 # Label values too generic to be taken as a filter when they appear in a question.
 _MIN_VALUE_LENGTH = 2
+# SearchMetricsRequest.more_texts takes at most 8 (catalog.proto); the catalog
+# refuses more, and a question naming many outcomes ("hits, misses, errors …")
+# can expand to more.
+MAX_MORE_TEXTS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +110,7 @@ class Grounder:
         # One call: the catalog searches every text, merges their results and
         # finds the examples, embedding all the texts together.
         more = (
-            [t for t in dict.fromkeys(self._expand(question)) if t != question]
+            [t for t in dict.fromkeys(self._expand(question)) if t != question][:MAX_MORE_TEXTS]
             if self._expand
             else []
         )
