@@ -151,14 +151,13 @@ class HttpAnswerer:
 
     def _login(self, login: Login, attempts: int = 3, pause: float = 1.0) -> httpx.Response:
         """POST /auth/login; UNAVAILABLE (a stack still warming up) is tried again."""
-        for attempt in range(1, attempts + 1):
-            response = self._client.post(
-                "/auth/login", json={"username": login.username, "password": login.password}
-            )
-            if response.status_code != 503 or attempt == attempts:
+        body = {"username": login.username, "password": login.password}
+        for _ in range(attempts - 1):
+            response = self._client.post("/auth/login", json=body)
+            if response.status_code != 503:
                 return response
             time.sleep(pause)
-        raise AssertionError("unreachable")
+        return self._client.post("/auth/login", json=body)
 
     def wait_for_discovery(self, timeout: float = 180.0, poll: float = 1.0) -> Mapping[str, Any]:
         """Run a discovery scan (or wait for the running one) until one succeeded.
