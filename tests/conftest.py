@@ -1,4 +1,5 @@
-"""Session-wide real dependencies: PostgreSQL+pgvector and Redis processes.
+"""Session-wide real dependencies: PostgreSQL+pgvector and Redis processes, and
+the demo world (exporter, 25 h of history, Prometheus).
 
 Each is started once per test session on free ports and stopped at the end;
 tests get isolation through fresh databases and flushed Redis, not mocks.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,6 +18,7 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from obsai_devstack.demo_world import DemoWorld
 from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
 
@@ -94,3 +97,17 @@ async def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+# Fast scrapes so the demo world's first one lands within a couple of seconds.
+DEMO_SCRAPE_INTERVAL = 2
+
+
+@pytest.fixture(scope="session")
+def demo_world() -> Iterator[DemoWorld]:
+    """One demo world for every test that reads it (it is only ever read)."""
+    missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
+    if missing:
+        pytest.fail(f"{' and '.join(missing)} not found: run make install")
+    with DemoWorld(scrape_interval=DEMO_SCRAPE_INTERVAL) as world:
+        yield world

@@ -3,7 +3,6 @@ Prometheus) for the session's self-checks; unit tests need none of it."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,8 +13,6 @@ from obsai_eval.prometheus import PrometheusClient
 from obsai_eval.questions import Question, load_questions
 
 DEVSET = Path(__file__).with_name("devset.yaml")
-# Fast scrapes so the first one lands within a couple of seconds of the start.
-SCRAPE_INTERVAL = 2
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -28,15 +25,6 @@ def pytest_configure(config: pytest.Config) -> None:
 @pytest.fixture(scope="session")
 def devset() -> list[Question]:
     return load_questions(DEVSET)
-
-
-@pytest.fixture(scope="session")
-def demo_world() -> Iterator[DemoWorld]:
-    missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: run make install")
-    with DemoWorld(scrape_interval=SCRAPE_INTERVAL) as world:
-        yield world
 
 
 @pytest.fixture(scope="session")

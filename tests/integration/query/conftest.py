@@ -10,7 +10,6 @@
 from __future__ import annotations
 
 import contextlib
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -25,11 +24,10 @@ from obsai_common.server import running
 from obsai_devstack.demo_world import DemoWorld
 from obsai_query.app import build_app
 from obsai_query.settings import QuerySettings
+from tests.conftest import DEMO_SCRAPE_INTERVAL
 from tests.integration.catalog.harness import SECRET, CatalogHandle, catalog_server
 from tests.integration.query.catalog_fill import discovered_metrics, fill_catalog
 from tests.support.fake_claude import FakeClaude
-
-SCRAPE_INTERVAL = 2
 
 Metadata = tuple[tuple[str, str], ...]
 
@@ -41,15 +39,6 @@ def identity_metadata(identity: Identity) -> Metadata:
 ALICE = Identity("u-alice", "alice", ("user",), tenant="")
 BOB = Identity("u-bob", "bob", ("user",))
 ADMIN = Identity("u-root", "root", ("admin",))
-
-
-@pytest.fixture(scope="session")
-def demo_world() -> Iterator[DemoWorld]:
-    missing = [tool for tool in ("prometheus", "promtool") if shutil.which(tool) is None]
-    if missing:
-        pytest.fail(f"{' and '.join(missing)} not found: run make install")
-    with DemoWorld(scrape_interval=SCRAPE_INTERVAL) as world:
-        yield world
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +88,7 @@ async def query_server(**overrides: Any) -> AsyncIterator[QueryHandle]:
         db_pool_max=4,
         auth_addr="127.0.0.1:1",
         discovery_addr="127.0.0.1:1",
-        scrape_interval_seconds=SCRAPE_INTERVAL,
+        scrape_interval_seconds=DEMO_SCRAPE_INTERVAL,
         **overrides,
     )
     async with (
