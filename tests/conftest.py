@@ -18,9 +18,14 @@ import asyncpg
 import pytest
 from redis.asyncio import Redis
 
+from obsai_auth.settings import AuthSettings
+from obsai_catalog.settings import CatalogSettings
 from obsai_devstack.demo_world import DemoWorld
 from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
+from obsai_discovery.settings import DiscoverySettings
+from obsai_gateway.settings import GatewaySettings
+from obsai_query.settings import QuerySettings
 
 # Settings objects read the environment: a developer's shell must not leak in.
 _ENV_PREFIXES = (
@@ -38,10 +43,24 @@ _ENV_PREFIXES = (
 )
 
 
+# … nor any setting a service reads by its bare name (BCRYPT_ROUNDS, LOG_LEVEL, …).
+_SETTINGS_NAMES = frozenset(
+    f"{settings.model_config.get('env_prefix', '')}{field}".upper()
+    for settings in (
+        AuthSettings,
+        CatalogSettings,
+        DiscoverySettings,
+        GatewaySettings,
+        QuerySettings,
+    )
+    for field in settings.model_fields
+)
+
+
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
-        if name.startswith(_ENV_PREFIXES):
+        if name.startswith(_ENV_PREFIXES) or name.upper() in _SETTINGS_NAMES:
             monkeypatch.delenv(name)
 
 
