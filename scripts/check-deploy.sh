@@ -108,7 +108,7 @@ gateway_python() {
 # instruction in services/gateway/Dockerfile, so the image and the ConfigMap
 # cannot drift apart.
 gateway_settings() {
-    grep -oE '^\s*(ENV\s+)?(GATEWAY_[A-Z_]+|[A-Z]+_ADDR)=[^ \\]+' "$GATEWAY_DOCKERFILE" \
+    grep -oE '^\s*(ENV\s+)?(GATEWAY_[A-Z_]+|[A-Z_]+_ADDR)=[^ \\]+' "$GATEWAY_DOCKERFILE" \
         | sed -E 's/^\s*(ENV\s+)?//'
 }
 

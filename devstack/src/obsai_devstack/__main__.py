@@ -22,7 +22,13 @@ from obsai_devstack.logtail import LogTail
 from obsai_devstack.stack import Stack, StackOptions
 
 ROOT = Path(__file__).resolve().parents[3]
-DEFAULT_PORTS = {"auth": 50051, "catalog": 50052, "query": 50053, "discovery": 50054}
+DEFAULT_PORTS = {
+    "auth": 50051,
+    "catalog": 50052,
+    "query": 50053,
+    "discovery": 50054,
+    "auth_ext_authz": 50061,
+}
 
 
 def _options(work_dir: Path) -> StackOptions:

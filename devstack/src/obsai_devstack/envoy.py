@@ -38,6 +38,7 @@ class EnvoyGateway:
             admin_port=self.admin_port,
             cors_origins="http://localhost:3000,https://console.example.com",
             auth_addr=upstreams.get("auth", "127.0.0.1:9"),
+            auth_ext_authz_addr=upstreams.get("auth_ext_authz", "127.0.0.1:9"),
             catalog_addr=upstreams.get("catalog", "127.0.0.1:9"),
             query_addr=upstreams.get("query", "127.0.0.1:9"),
             discovery_addr=upstreams.get("discovery", "127.0.0.1:9"),

@@ -26,11 +26,20 @@ def _serving(address: str) -> bool:
 
 
 class ServiceProcess:
-    def __init__(self, name: str, work_dir: Path, *, port: int = 0) -> None:
+    def __init__(
+        self,
+        name: str,
+        work_dir: Path,
+        *,
+        port: int = 0,
+        extra_ports: Mapping[str, int] | None = None,
+    ) -> None:
         self.name = name
         self.work_dir = work_dir
         self.port = port or free_port()
         self.metrics_port = free_port()
+        # Further listeners, by the setting that names them (auth's EXT_AUTHZ_PORT).
+        self.extra_ports = {setting: p or free_port() for setting, p in (extra_ports or {}).items()}
         self._process: ManagedProcess | None = None
 
     @property
@@ -47,6 +56,7 @@ class ServiceProcess:
                 "GRPC_HOST": "127.0.0.1",
                 "GRPC_PORT": str(self.port),
                 "METRICS_PORT": str(self.metrics_port),
+                **{setting: str(p) for setting, p in self.extra_ports.items()},
             },
         )
         return self

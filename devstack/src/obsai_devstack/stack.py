@@ -21,6 +21,8 @@ from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
 from obsai_devstack.services import SERVICES, ServiceProcess
 
+EXT_AUTHZ_PORT = "EXT_AUTHZ_PORT"  # auth's setting for the port Envoy's ext_authz asks
+
 
 @dataclass
 class StackOptions:
@@ -116,8 +118,14 @@ class Stack:
 
     def _plan_services(self) -> None:
         ports = self.options.service_ports
+        extra = {"auth": {EXT_AUTHZ_PORT: ports.get("auth_ext_authz", 0)}}
         self.services = {
-            name: ServiceProcess(name, self.options.work_dir / "logs", port=ports.get(name, 0))
+            name: ServiceProcess(
+                name,
+                self.options.work_dir / "logs",
+                port=ports.get(name, 0),
+                extra_ports=extra.get(name),
+            )
             for name in self.options.services
         }
 
@@ -145,6 +153,9 @@ class Stack:
 
     def _start_gateway(self) -> None:
         upstreams = {name: service.address for name, service in self.services.items()}
+        if "auth" in self.services:
+            check_port = self.services["auth"].extra_ports[EXT_AUTHZ_PORT]
+            upstreams["auth_ext_authz"] = f"127.0.0.1:{check_port}"
         self.gateway = EnvoyGateway(
             self.options.work_dir / "envoy",
             upstreams,

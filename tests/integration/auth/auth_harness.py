@@ -1,4 +1,4 @@
-"""Helpers for the auth integration tests: settings, a client harness, Check requests."""
+"""Helpers for the auth integration tests: settings, a client harness, ext_authz requests."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2, external_auth_pb2_grpc
+import httpx
+from envoy.service.auth.v3 import external_auth_pb2_grpc
 
 from obsai.v1 import auth_pb2, auth_pb2_grpc
-from obsai_auth.app import build_app
+from obsai_auth.app import EXT_AUTHZ_PORT, build_app
 from obsai_auth.settings import AuthSettings
 from obsai_common.identity import IDENTITY_METADATA, Identity, InternalTokenSigner
 from obsai_common.server import running
@@ -20,19 +21,6 @@ JWT_SECRET = "jwt-secret-for-tests-0123456789-abcdef"
 INTERNAL_SECRET = "internal-secret-for-tests-0123456789"
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "correct horse battery"
-
-
-def check_request(
-    method: str, path: str, headers: dict[str, str] | None = None
-) -> external_auth_pb2.CheckRequest:
-    http = attribute_context_pb2.AttributeContext.HttpRequest(
-        method=method, path=path, headers=headers or {}
-    )
-    return external_auth_pb2.CheckRequest(
-        attributes=attribute_context_pb2.AttributeContext(
-            request=attribute_context_pb2.AttributeContext.Request(http=http)
-        )
-    )
 
 
 def bearer(token: str) -> tuple[tuple[str, str], ...]:
@@ -45,7 +33,10 @@ class Harness:
     port: int
     channel: grpc.aio.Channel
     stub: auth_pb2_grpc.AuthServiceStub
-    authz: external_auth_pb2_grpc.AuthorizationStub
+    # Speaks to the ext_authz port as the gateway's Envoy does.
+    authz: httpx.AsyncClient
+    # The same Check in ext_authz's gRPC form.
+    authz_grpc: external_auth_pb2_grpc.AuthorizationStub
     signer: InternalTokenSigner
     announced: list[tuple[str, str]]
 
@@ -81,9 +72,10 @@ class Harness:
         )
 
     async def check(
-        self, method: str, path: str, headers: dict[str, str] | None = None
-    ) -> external_auth_pb2.CheckResponse:
-        return await self.authz.Check(check_request(method, path, headers))
+        self, method: str, path: str, headers: dict[str, str] | None = None, body: bytes = b""
+    ) -> httpx.Response:
+        """The request as Envoy forwards it: method, path, the headers Check reads, body."""
+        return await self.authz.request(method, path, headers=headers, content=body)
 
 
 def make_settings(database_url: str, redis_url: str, **overrides: Any) -> AuthSettings:
@@ -91,6 +83,7 @@ def make_settings(database_url: str, redis_url: str, **overrides: Any) -> AuthSe
         "database_url": database_url,
         "redis_url": redis_url,
         "grpc_port": 0,
+        "ext_authz_port": 0,
         "jwt_secret": JWT_SECRET,
         "obsai_internal_secret": INTERNAL_SECRET,
         "bcrypt_rounds": 4,
@@ -124,13 +117,17 @@ def server_factory(database_url: str, redis_url: str) -> ServerFactory:
             build_app(settings, **extra) as app,
             running(settings, app) as server,
             grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel,
+            httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{app.extra_ports[EXT_AUTHZ_PORT]}"
+            ) as authz,
         ):
             yield Harness(
                 settings=settings,
                 port=server.port,
                 channel=channel,
                 stub=auth_pb2_grpc.AuthServiceStub(channel),
-                authz=external_auth_pb2_grpc.AuthorizationStub(channel),
+                authz=authz,
+                authz_grpc=external_auth_pb2_grpc.AuthorizationStub(channel),
                 signer=InternalTokenSigner(INTERNAL_SECRET),
                 announced=announced,
             )

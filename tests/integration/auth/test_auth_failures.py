@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import grpc
+import httpx
 import pytest
 from auth_harness import ServerFactory, bearer
 
@@ -85,11 +85,9 @@ async def unavailable_quickly(call: object) -> None:
     assert "Error" not in (info.value.details() or "")  # no driver exception text
 
 
-def assert_503(response: object) -> None:
-    assert response.status.code == 14  # type: ignore[attr-defined]
-    denied = response.denied_response  # type: ignore[attr-defined]
-    assert denied.status.code == 503
-    assert json.loads(denied.body)["error"]["code"] == "UNAVAILABLE"
+def assert_503(response: httpx.Response) -> None:
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "UNAVAILABLE"
 
 
 async def test_redis_down_fails_closed(
@@ -123,8 +121,8 @@ async def test_redis_down_fails_open_when_configured(
         assert (await call).id == ada.user.id
         assert not [k for k, _ in await call.initial_metadata() if k.startswith("x-ratelimit")]
         check = await auth.check("GET", "/auth/me", {"authorization": f"Bearer {ada.access_token}"})
-        assert check.status.code == 0
-        assert list(check.ok_response.response_headers_to_add) == []
+        assert check.status_code == 200
+        assert not [k for k in check.headers if k.startswith("x-ratelimit")]
         # Forged tokens are still refused, and new sessions still need Redis.
         with pytest.raises(grpc.aio.AioRpcError) as info:
             await auth.stub.GetMe(ME, metadata=bearer(ada.access_token + "x"))
@@ -144,4 +142,4 @@ async def test_postgres_down_is_unavailable(start_auth: ServerFactory, database_
         assert_503(await auth.check("POST", "/query", {"x-api-key": key.key}))
         # A JWT needs only Redis to authenticate: Check still answers OK.
         check = await auth.check("POST", "/query", {"authorization": f"Bearer {ada.access_token}"})
-        assert check.status.code == 0
+        assert check.status_code == 200

@@ -1,28 +1,16 @@
-"""Check, in process: answers for every outcome, including ones hard to cause for real."""
+"""GatewayCheck, in process: answers for every outcome, including ones hard to cause for real."""
 
 from __future__ import annotations
 
 import json
 
 from auth_world import World
-from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2
 
-from obsai_auth.ext_authz import AuthorizationServicer, error_body
+from obsai_auth.ext_authz import GatewayCheck, error_body
 from obsai_common.errors import Unavailable
-from obsai_common.identity import InternalTokenSigner
+from obsai_common.identity import IDENTITY_METADATA, InternalTokenSigner
 
 SIGNER = InternalTokenSigner("internal-secret-for-unit-tests-0123")
-
-
-def request(method: str, path: str, headers: dict[str, str]) -> external_auth_pb2.CheckRequest:
-    http = attribute_context_pb2.AttributeContext.HttpRequest(
-        method=method, path=path, headers=headers
-    )
-    return external_auth_pb2.CheckRequest(
-        attributes=attribute_context_pb2.AttributeContext(
-            request=attribute_context_pb2.AttributeContext.Request(http=http)
-        )
-    )
 
 
 def test_error_body_is_the_uniform_shape() -> None:
@@ -33,24 +21,28 @@ def test_error_body_is_the_uniform_shape() -> None:
 
 async def test_ok_for_a_user(world: World) -> None:
     _, pair = await world.user("ada")
-    servicer = AuthorizationServicer(world.authorizer, SIGNER)
-    response = await servicer.Check(
-        request("POST", "/query", {"authorization": f"Bearer {pair.access_token}"}), None
+    check = GatewayCheck(world.authorizer, SIGNER)
+    outcome = await check.check(
+        "post", "/query", {"authorization": f"Bearer {pair.access_token}"}, b""
     )
-    assert response.status.code == 0
-    assert SIGNER.verify(response.ok_response.headers[0].header.value).username == "ada"
+    assert (outcome.allowed, outcome.status, outcome.body) == (True, 200, b"")
+    [(name, token)] = outcome.upstream_headers
+    assert name == IDENTITY_METADATA
+    assert SIGNER.verify(token).username == "ada"
+    assert outcome.remove_headers == ("authorization", "x-api-key")
+    assert dict(outcome.response_headers)["x-ratelimit-remaining"] == "2"  # a user gets 3
 
 
 async def test_unavailable_is_503(world: World) -> None:
     _, pair = await world.user("ada")
     world.sessions_store.down = True
-    servicer = AuthorizationServicer(world.authorizer, SIGNER)
-    response = await servicer.Check(
-        request("POST", "/query", {"authorization": f"Bearer {pair.access_token}"}), None
+    check = GatewayCheck(world.authorizer, SIGNER)
+    outcome = await check.check(
+        "POST", "/query", {"authorization": f"Bearer {pair.access_token}"}, b""
     )
-    assert (response.status.code, response.denied_response.status.code) == (14, 503)
-    body = json.loads(response.denied_response.body)
-    assert body["error"]["code"] == Unavailable.code
+    assert (outcome.allowed, outcome.status) == (False, 503)
+    assert json.loads(outcome.body)["error"]["code"] == Unavailable.code
+    assert outcome.upstream_headers == ()
 
 
 async def test_unexpected_error_is_500_without_details(world: World) -> None:
@@ -58,10 +50,8 @@ async def test_unexpected_error_is_500_without_details(world: World) -> None:
         async def decide(self, *args: object) -> None:
             raise RuntimeError("secret internals: password=hunter2")
 
-    servicer = AuthorizationServicer(Broken(), SIGNER)  # type: ignore[arg-type]
-    response = await servicer.Check(request("GET", "/history", {"x-api-key": "k"}), None)
-    assert (response.status.code, response.denied_response.status.code) == (13, 500)
-    assert json.loads(response.denied_response.body) == {
-        "error": {"code": "INTERNAL", "message": "internal error"}
-    }
-    assert "hunter2" not in str(response)
+    check = GatewayCheck(Broken(), SIGNER)  # type: ignore[arg-type]
+    outcome = await check.check("GET", "/history", {"x-api-key": "k"}, b"")
+    assert (outcome.status, outcome.code) == (500, "INTERNAL")
+    assert outcome.body == b'{"error":{"code":"INTERNAL","message":"internal error"}}'
+    assert outcome.response_headers == (("content-type", "application/json"),)

@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeAlias
 
@@ -48,6 +48,8 @@ class ServiceApp:
     servicers: Sequence[Servicer]
     authenticator: Authenticator | None = None
     extra_interceptors: Sequence[Interceptor] = field(default_factory=tuple)
+    # Listeners besides gRPC that the app opened itself, by name (auth's ext_authz).
+    extra_ports: Mapping[str, int] = field(default_factory=dict)
 
 
 class AppFactory(Protocol):
@@ -134,7 +136,12 @@ async def run_service(settings: CommonSettings, app_factory: AppFactory) -> None
         loop.add_signal_handler(sig, stop.set)
     async with app_factory() as app, running(settings, app) as server:
         log.info(
-            "serving", extra={"port": server.port, "services": [s.name for s in app.servicers]}
+            "serving",
+            extra={
+                "port": server.port,
+                "services": [s.name for s in app.servicers],
+                **app.extra_ports,
+            },
         )
         await stop.wait()
         log.info("shutting down", extra={"grace_seconds": settings.shutdown_grace_seconds})

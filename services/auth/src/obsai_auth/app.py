@@ -1,4 +1,4 @@
-"""Wiring: Postgres (schema ``auth``), Redis, the domain, and the two servicers.
+"""Wiring: Postgres (schema ``auth``), Redis, the domain, the servicers and the ext_authz port.
 
 `build_app` is an async context manager yielding the `ServiceApp` that
 `obsai_common.server` serves; everything it opens is closed on exit.
@@ -17,7 +17,9 @@ from envoy.service.auth.v3 import external_auth_pb2_grpc
 from obsai.v1 import auth_pb2_grpc
 from obsai_auth.api_keys import ApiKeys, PgApiKeyStore
 from obsai_auth.authorizer import Authorizer, LocalAuthenticator, RateLimits
-from obsai_auth.ext_authz import AuthorizationServicer
+from obsai_auth.ext_authz import GatewayCheck
+from obsai_auth.ext_authz_grpc import AuthorizationServicer
+from obsai_auth.ext_authz_http import check_http_server
 from obsai_auth.grpc_api import AuthServicer
 from obsai_auth.key_cache import CachingKeyStore
 from obsai_auth.passwords import PasswordHasher
@@ -34,6 +36,7 @@ from obsai_common.server import ServiceApp, Servicer
 log = logging.getLogger(__name__)
 
 SCHEMA = "auth"
+EXT_AUTHZ_PORT = "ext_authz_port"
 MIGRATIONS = "obsai_auth.migrations"
 
 
@@ -124,6 +127,11 @@ async def build_app(
         if generated is not None:
             announce(settings.obsai_admin_username, generated)
 
+        check = GatewayCheck(authorizer, signer)
+        port = await stack.enter_async_context(
+            check_http_server(check, settings.grpc_host, settings.ext_authz_port)
+        )
+
         auth = AuthServicer(
             accounts=accounts,
             sessions=sessions,
@@ -139,9 +147,10 @@ async def build_app(
                 ),
                 Servicer(
                     "envoy.service.auth.v3.Authorization",
-                    AuthorizationServicer(authorizer, signer),
+                    AuthorizationServicer(check),
                     external_auth_pb2_grpc.add_AuthorizationServicer_to_server,
                 ),
             ],
             authenticator=LocalAuthenticator(authorizer),
+            extra_ports={EXT_AUTHZ_PORT: port},
         )

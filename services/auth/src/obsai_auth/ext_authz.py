@@ -1,22 +1,28 @@
-"""Envoy's ``envoy.service.auth.v3.Authorization/Check``: the gateway's one auth hop.
+"""The gateway's one auth hop: Envoy's ext_authz Check, decided once for two transports.
 
-Check sees the REST request before transcoding and resolves its RPC from the
-protos' ``google.api.http`` bindings (or, for gRPC sent through the gateway,
-from the ``/package.Service/Method`` path):
+Envoy asks with a request's method, path, the headers Check reads and its body;
+`GatewayCheck` answers with a `CheckOutcome`. Two transports carry it:
+`obsai_auth.ext_authz_http` (ext_authz's HTTP form, what the gateway uses: the
+same decision at well under half the CPU of a grpc.aio call, docs/PERFORMANCE.md)
+and `obsai_auth.ext_authz_grpc` (``envoy.service.auth.v3.Authorization/Check``,
+for an Envoy or mesh configured with ``grpc_service``).
+
+Check resolves the request's RPC from the protos' ``google.api.http`` bindings
+(or, for gRPC sent through the gateway, from the ``/package.Service/Method``
+path):
 
 - a path no RPC declares → 404 in the uniform shape, so nothing reaches an
   upstream untranscoded (CORS preflights from allowed origins never get here:
   the cors filter answers them first);
 - a body that is not a valid JSON request of the RPC (unknown fields included,
   which the transcoder would silently drop) → 400;
-- a public RPC → OK, and ``x-obsai-identity`` is removed so a client can never
+- a public RPC → allowed, and ``x-obsai-identity`` is removed so a client can never
   inject one;
 - otherwise the shared `Authorizer` decides; on success the request goes on with
   ``x-obsai-identity: <signed internal token>`` (overwriting anything the client
-  sent), the client's credentials stripped, and ``X-RateLimit-*`` response headers;
-- a denial is a `CheckResponse` status plus an HTTP answer with the uniform body
-  ``{"error":{"code":…,"message":…}}`` (401/403/429/503), never an RPC error and
-  never exception text.
+  sent), the client's credentials removed, and ``X-RateLimit-*`` response headers;
+- a denial is the client's answer, with the uniform body
+  ``{"error":{"code":…,"message":…}}`` (401/403/429/503), never exception text.
 """
 
 from __future__ import annotations
@@ -24,74 +30,69 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from envoy.config.core.v3 import base_pb2
-from envoy.service.auth.v3 import external_auth_pb2, external_auth_pb2_grpc
-from envoy.type.v3 import http_status_pb2
-from google.rpc import status_pb2
-
-from obsai_auth.authorizer import Authorizer, Decision, RateLimitExceeded
+from obsai_auth.authorizer import Authorizer, RateLimitExceeded
 from obsai_common.access import Access, MethodRule, rule_for_http, rule_for_method
 from obsai_common.errors import InvalidArgument, NotFound, ObsaiError, Unauthenticated
 from obsai_common.identity import IDENTITY_METADATA, InternalTokenSigner
-from obsai_common.interceptor import RateLimitStatus
 from obsai_common.json_body import check_json_body
 from obsai_common.telemetry import observe_rpc
 
 log = logging.getLogger(__name__)
 
 CHECK_METHOD = "/envoy.service.auth.v3.Authorization/Check"
-_OVERWRITE = base_pb2.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
 _CREDENTIAL_HEADERS = ("authorization", "x-api-key")
+_JSON = ("content-type", "application/json")
+
+Headers = tuple[tuple[str, str], ...]
 
 
-def _header(name: str, value: str) -> Any:
-    return base_pb2.HeaderValueOption(
-        header=base_pb2.HeaderValue(key=name, value=value), append_action=_OVERWRITE
-    )
+@dataclass(frozen=True, slots=True)
+class CheckOutcome:
+    """Let the request go on (``error`` None), changed as below, or answer it with the error."""
+
+    error: ObsaiError | None = None
+    # Set on the request that goes on, overwriting what the client sent.
+    upstream_headers: Headers = ()
+    # Removed from the request that goes on.
+    remove_headers: tuple[str, ...] = ()
+    # On the answer to the client, either way.
+    response_headers: Headers = ()
+
+    @property
+    def allowed(self) -> bool:
+        return self.error is None
+
+    @property
+    def code(self) -> str:
+        return "OK" if self.error is None else self.error.code
+
+    @property
+    def status(self) -> int:
+        return 200 if self.error is None else self.error.http_status
+
+    @property
+    def body(self) -> bytes:
+        if self.error is None:
+            return b""
+        return error_body(self.error.code, self.error.message).encode()
 
 
-def _rate_headers(status: RateLimitStatus | None) -> list[Any]:
-    return [_header(k, v) for k, v in status.headers()] if status else []
+_ANONYMOUS = CheckOutcome(remove_headers=(IDENTITY_METADATA,))
 
 
 def error_body(code: str, message: str) -> str:
     return json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":"))
 
 
-def _ok_anonymous() -> Any:
-    return external_auth_pb2.CheckResponse(
-        status=status_pb2.Status(code=0),
-        ok_response=external_auth_pb2.OkHttpResponse(headers_to_remove=[IDENTITY_METADATA]),
-    )
-
-
-def _ok(decision: Decision, token: str) -> Any:
-    return external_auth_pb2.CheckResponse(
-        status=status_pb2.Status(code=0),
-        ok_response=external_auth_pb2.OkHttpResponse(
-            headers=[_header(IDENTITY_METADATA, token)],
-            # Credentials stop here: upstreams trust only the signed identity.
-            headers_to_remove=list(_CREDENTIAL_HEADERS),
-            response_headers_to_add=_rate_headers(decision.rate_limit),
-        ),
-    )
-
-
-def _denied(error: ObsaiError, extra: Iterable[Any] = ()) -> Any:
-    headers = [_header("content-type", "application/json"), *extra]
+def denied(error: ObsaiError, extra: Headers = ()) -> CheckOutcome:
+    """The client's answer: the error in the uniform shape."""
+    headers: Headers = (_JSON, *extra)
     if isinstance(error, Unauthenticated):
-        headers.append(_header("www-authenticate", 'Bearer realm="obsai"'))
-    return external_auth_pb2.CheckResponse(
-        status=status_pb2.Status(code=error.grpc_code.value[0], message=error.message),
-        denied_response=external_auth_pb2.DeniedHttpResponse(
-            status=http_status_pb2.HttpStatus(code=error.http_status),
-            headers=headers,
-            body=error_body(error.code, error.message),
-        ),
-    )
+        headers += (("www-authenticate", 'Bearer realm="obsai"'),)
+    return CheckOutcome(error, response_headers=headers)
 
 
 def _rule(method: str, path: str) -> MethodRule | None:
@@ -102,40 +103,48 @@ def _rule(method: str, path: str) -> MethodRule | None:
     return rule
 
 
-class AuthorizationServicer(external_auth_pb2_grpc.AuthorizationServicer):  # type: ignore[misc]
+class GatewayCheck:
+    """Envoy's question — may this request go on, and as whom? — answered."""
+
     def __init__(self, authorizer: Authorizer, signer: InternalTokenSigner) -> None:
         self._authorizer = authorizer
         self._signer = signer
 
-    async def Check(self, request: Any, context: Any) -> Any:
+    async def check(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> CheckOutcome:
         started = time.perf_counter()
-        response, code = await self._check(request)
-        observe_rpc("auth", CHECK_METHOD, code, time.perf_counter() - started)
-        return response
+        outcome = await self._check(method.upper(), path, headers, body)
+        observe_rpc("auth", CHECK_METHOD, outcome.code, time.perf_counter() - started)
+        return outcome
 
-    async def _check(self, request: Any) -> tuple[Any, str]:
-        http = request.attributes.request.http
-        method = http.method.upper()
-        rule = _rule(method, http.path)
+    async def _check(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> CheckOutcome:
+        rule = _rule(method, path)
         if rule is None:
-            return _denied(NotFound("no route matches this request")), "NOT_FOUND"
+            return denied(NotFound("no route matches this request"))
         try:
-            check_json_body(rule.method, http.raw_body or http.body.encode())
+            check_json_body(rule.method, body)
         except InvalidArgument as error:
-            return _denied(error), error.code
+            return denied(error)
         if rule.access is Access.PUBLIC:
-            return _ok_anonymous(), "OK"
-        headers = http.headers
+            return _ANONYMOUS
         try:
             decision = await self._authorizer.decide(
                 rule, headers.get("authorization", ""), headers.get("x-api-key", "")
             )
-            return _ok(decision, self._signer.sign(decision.identity)), "OK"
         except RateLimitExceeded as error:
-            retry = _header("retry-after", str(error.retry_after))
-            return _denied(error, [retry, *_rate_headers(error.status)]), error.code
+            retry = ("retry-after", str(error.retry_after))
+            return denied(error, (retry, *error.status.headers()))
         except ObsaiError as error:
-            return _denied(error), error.code
+            return denied(error)
         except Exception:
             log.exception("check failed", extra={"request_id": headers.get("x-request-id", "")})
-            return _denied(ObsaiError("internal error")), "INTERNAL"
+            return denied(ObsaiError("internal error"))
+        return CheckOutcome(
+            upstream_headers=((IDENTITY_METADATA, self._signer.sign(decision.identity)),),
+            # Credentials stop here: upstreams trust only the signed identity.
+            remove_headers=_CREDENTIAL_HEADERS,
+            response_headers=decision.rate_limit.headers() if decision.rate_limit else (),
+        )

@@ -22,6 +22,8 @@ MIN_SECRET_LENGTH = 32
 class AuthSettings(CommonSettings):
     service_name: str = "auth"
     grpc_port: int = Field(default=50051, ge=0, le=65535)
+    # Envoy's ext_authz asks here (HTTP/1.1, on GRPC_HOST); 0 picks a free port.
+    ext_authz_port: int = Field(default=50061, ge=0, le=65535)
 
     # Allow the built-in development secrets (JWT and internal). Never in production.
     obsai_dev_mode: bool = False

@@ -21,8 +21,18 @@ UPSTREAMS = {
     "discovery": ["obsai.v1.DiscoveryService"],
 }
 IDENTITY_HEADER = "x-obsai-identity"
+EXT_AUTHZ_CLUSTER = "auth_ext_authz"
 # The request headers auth's Check uses (obsai_auth.ext_authz).
 CHECK_HEADERS = ("authorization", "x-api-key", "x-request-id")
+# What of auth's answer reaches the client: rate-limit state always, and a
+# denial's shape (its body comes along).
+_RATE_HEADERS = [{"prefix": "x-ratelimit-"}]
+_DENIAL_HEADERS = [
+    *_RATE_HEADERS,
+    {"exact": "content-type"},
+    {"exact": "www-authenticate"},
+    {"exact": "retry-after"},
+]
 
 # Envoy's own replies (no route, bad JSON, auth unreachable …) get the same shape
 # as upstream errors; the code names follow google.rpc where one exists.
@@ -62,8 +72,9 @@ def _host_port(address: str) -> tuple[str, int]:
     return host.strip("[]"), int(port)
 
 
-def _cluster(name: str, address: str) -> dict[str, Any]:
+def _cluster(name: str, address: str, *, http2: bool = True) -> dict[str, Any]:
     host, port = _host_port(address)
+    protocol: dict[str, Any] = {"http2_protocol_options" if http2 else "http_protocol_options": {}}
     return {
         "name": name,
         "type": "STRICT_DNS",
@@ -73,7 +84,7 @@ def _cluster(name: str, address: str) -> dict[str, Any]:
         "typed_extension_protocol_options": {
             "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": _typed(
                 "envoy.extensions.upstreams.http.v3.HttpProtocolOptions",
-                explicit_http_config={"http2_protocol_options": {}},
+                explicit_http_config=protocol,
             )
         },
         "load_assignment": {
@@ -224,17 +235,23 @@ def _http_filters(settings: GatewaySettings) -> list[dict[str, Any]]:
             "typed_config": _typed(
                 "envoy.extensions.filters.http.ext_authz.v3.ExtAuthz",
                 transport_api_version="V3",
-                grpc_service={
-                    "envoy_grpc": {"cluster_name": "auth"},
-                    "timeout": _seconds(settings.ext_authz_timeout_seconds),
+                http_service={
+                    "server_uri": {
+                        "uri": f"http://{settings.auth_ext_authz_addr}",
+                        "cluster": EXT_AUTHZ_CLUSTER,
+                        "timeout": _seconds(settings.ext_authz_timeout_seconds),
+                    },
+                    "authorization_response": {
+                        # Overwrites any identity the client sent.
+                        "allowed_upstream_headers": {"patterns": [{"exact": IDENTITY_HEADER}]},
+                        "allowed_client_headers": {"patterns": _DENIAL_HEADERS},
+                        "allowed_client_headers_on_success": {"patterns": _RATE_HEADERS},
+                    },
                 },
                 failure_mode_allow=False,
                 status_on_error={"code": "ServiceUnavailable"},
-                # Check reads only these (plus method, path and body): a smaller
-                # CheckRequest is less to encode and parse on every request.
-                allowed_headers={
-                    "patterns": [{"exact": name} for name in CHECK_HEADERS],
-                },
+                # Check reads only these (plus method, path and body).
+                allowed_headers={"patterns": [{"exact": name} for name in CHECK_HEADERS]},
                 # Check validates JSON bodies strictly (see obsai_common.json_body).
                 with_request_body={
                     "max_request_bytes": settings.max_request_bytes,
@@ -332,13 +349,16 @@ def build_config(settings: GatewaySettings) -> dict[str, Any]:
                 }
             ],
             "clusters": [
-                _cluster(name, address)
-                for name, address in (
-                    ("auth", settings.auth_addr),
-                    ("catalog", settings.catalog_addr),
-                    ("query", settings.query_addr),
-                    ("discovery", settings.discovery_addr),
-                )
+                *(
+                    _cluster(name, address)
+                    for name, address in (
+                        ("auth", settings.auth_addr),
+                        ("catalog", settings.catalog_addr),
+                        ("query", settings.query_addr),
+                        ("discovery", settings.discovery_addr),
+                    )
+                ),
+                _cluster(EXT_AUTHZ_CLUSTER, settings.auth_ext_authz_addr, http2=False),
             ],
         },
         "layered_runtime": {"layers": [{"name": "static", "static_layer": {}}]},

@@ -21,6 +21,10 @@ class GatewaySettings(BaseSettings):
     admin_port: int = Field(default=9901, ge=0, le=65535)
     # host:port of each upstream; DNS names resolve to every address (k8s headless).
     auth_addr: str = Field(default="127.0.0.1:50051", validation_alias="AUTH_ADDR")
+    # auth's ext_authz port (HTTP/1.1), asked before every non-public request.
+    auth_ext_authz_addr: str = Field(
+        default="127.0.0.1:50061", validation_alias="AUTH_EXT_AUTHZ_ADDR"
+    )
     catalog_addr: str = Field(default="127.0.0.1:50052", validation_alias="CATALOG_ADDR")
     query_addr: str = Field(default="127.0.0.1:50053", validation_alias="QUERY_ADDR")
     discovery_addr: str = Field(default="127.0.0.1:50054", validation_alias="DISCOVERY_ADDR")
