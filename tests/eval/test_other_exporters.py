@@ -34,6 +34,9 @@ ROUND_4 = HERE / "holdout_round4.yaml"
 ROUND_5 = HERE / "holdout_round5.yaml"
 # Fraction of the set that must match (measured: docs/EVALUATION.md).
 FLOOR = 0.93
+# Round 5 after the fixes of its misses' causes (45/48 measured on a world minutes old;
+# this test asks it about 20 seconds after the first scrape, where rates read younger).
+ROUND_5_FLOOR = 0.85
 ADMIN_PASSWORD = secrets.token_urlsafe(18)
 
 
@@ -67,7 +70,9 @@ def evaluation_instant(world: ExportersWorld) -> float:
     return time.time() - 2 * world.scrape_interval
 
 
-@pytest.mark.parametrize("path", [QUESTIONS, HOLDOUT, ROUND_4], ids=["set", "holdout", "round4"])
+@pytest.mark.parametrize(
+    "path", [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5], ids=["set", "holdout", "round4", "round5"]
+)
 def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> None:
     questions = load_questions(path)
     if path == QUESTIONS:
@@ -87,8 +92,13 @@ def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> 
     assert failures == []
 
 
-def test_accuracy_is_above_the_floor(world: ExportersWorld, stack: Stack) -> None:
-    questions: list[Question] = load_questions(QUESTIONS)
+@pytest.mark.parametrize(
+    ("path", "floor"), [(QUESTIONS, FLOOR), (ROUND_5, ROUND_5_FLOOR)], ids=["set", "round5"]
+)
+def test_accuracy_is_above_the_floor(
+    world: ExportersWorld, stack: Stack, path: Path, floor: float
+) -> None:
+    questions: list[Question] = load_questions(path)
     with (
         PrometheusClient(world.prometheus_url) as prometheus,
         HttpAnswerer(stack.url, Login("admin", ADMIN_PASSWORD)) as answerer,
@@ -96,4 +106,4 @@ def test_accuracy_is_above_the_floor(world: ExportersWorld, stack: Stack) -> Non
         answerer.authenticate()
         answerer.wait_for_discovery()
         outcome = run(questions, answerer, prometheus, evaluation_instant(world))
-    assert outcome.matched >= FLOOR * outcome.total, render(outcome)
+    assert outcome.matched >= floor * outcome.total, render(outcome)

@@ -19,14 +19,21 @@ Metrics are scored against the intent, never picked from a list:
 Words of names are matched as they are, through their spelt-out short forms, and
 as shortenings or run-together words of the question's ("retrans" → retransmitted,
 "pgmajfault" → page, major, fault). A measure said just before another word ("key
-TTL") only says what that word is of.
+TTL") only says what that word is of; a word just before a measure ("dirty memory",
+"heap memory") names its kind, as much as the measure; the words of a "to be …" clause
+("waiting to be written back to disk") weigh half. A measure said alone means what the
+glossary says it implies ("memory": the memory in use), a tie-breaker only. A level now
+("established connections") is no counter of events.
 
 Ratios need partners, found by the words of their names: used/limit,
 available/size (or a count and the same name less "free"), hits/misses and other
-complements, errors/total, a duration total and its count, and a histogram's
-_bucket/_sum/_count; "A as a share of B" ranks A and B on their own words and on
-how alike they are. Counters that are the parts of one whole (user/system
-seconds, commits/rollbacks) are found by the glossary's `parts`.
+complements, errors/total, a duration total and its count, a byte counter and the
+count of its events ("average size of a write"), and a histogram's _bucket/_sum/_count;
+"A as a share of B" ranks A and B on their own words and on how alike they are — so too
+"what percentage of segments are retransmitted" (two counts of events) and "what
+percentage of the host's RAM is redis using" (B another thing's, filtered on its own).
+Counters that are the parts of one whole (user/system seconds, commits/rollbacks) are
+found by the glossary's `parts`.
 """
 
 from __future__ import annotations
@@ -48,6 +55,8 @@ from obsai_query.planner.vocabulary import (
     stem,
 )
 
+# The weight of a qualifier no word says, that the measure implies ("memory": in use).
+_IMPLIED_WEIGHT = 0.3
 # At most this many candidates are scored (the grounding comes ranked by relevance).
 MAX_CANDIDATES = 200
 # Name parts every metric of a kind has; they say nothing about what it measures.
@@ -204,6 +213,33 @@ def _not_grouped(mention: Mention, intent: Intent, vocab: Vocabulary) -> Mention
     if options == mention.options:
         return mention
     return replace(mention, options=options) if options else None
+
+
+def imply_qualifier(intent: Intent, mentions: Sequence[Mention], vocab: Vocabulary) -> None:
+    """ "redis memory", "the node's memory", "heap memory": a measure said alone, or by its
+    own words, means what the glossary says it implies (the memory in use); "dirty memory"
+    and "resident memory" say which memory themselves."""
+    if not intent.implied_qualifier:
+        return
+    spans = [
+        match.span()
+        for measure in vocab.measures
+        if measure.name in intent.measures and measure.implies == intent.implied_qualifier
+        for pattern in measure.say
+        for match in pattern.finditer(intent.text)
+    ]
+    said = {stem(intent.text[a:b]) for a, b in spans}
+    if not said or any(" " in word for word in said):
+        return  # "resident memory": a phrase that says which memory
+    named = [(m.start, m.end) for m in mentions]
+    previous = ""
+    for word, start, end in intent.tokens:
+        if any(a == start for a, _ in spans):
+            plain = previous and previous not in vocab.common_words and previous not in said
+            if plain and previous not in vocab.operation_words:
+                return  # "dirty memory": a kind of it
+        previous = "" if _inside(start, end, named) else word
+    intent.qualifiers.add(intent.implied_qualifier)
 
 
 def distinct_labels(metrics: Sequence[MetricInfo]) -> list[tuple[str, tuple[str, ...]]]:
@@ -405,6 +441,8 @@ class Concept:
     measure: str = ""
     # The words the question said it with ("resident memory", "goroutines").
     said: frozenset[str] = frozenset()
+    # A word of the question as it is (no measure, qualifier or glossary phrase).
+    plain: bool = False
 
 
 @dataclass
@@ -444,6 +482,8 @@ class Context:
     stems: frozenset[str] = frozenset()
     # The numbers the question says ("5-minute load" → 5).
     numbers: frozenset[str] = frozenset()
+    # Every measure asked is a level now (connections, memory), none a flow of events.
+    levels_only: bool = False
     # Per question caches: shortened name words, pairs of a whole and what is left of it.
     short: dict[str, frozenset[str]] = field(default_factory=dict)
     wholes: dict[str, tuple[MetricInfo, MetricInfo] | None] = field(default_factory=dict)
@@ -506,11 +546,17 @@ def concepts_of(
                 frozenset(w for w in said if w not in vocab.common_words),
             )
         )
+    synonym_spans: list[tuple[int, int]] = []
     for (start, end), synonym_words in vocab.synonyms_in(text):
         if _inside(start, end, [(m.start, m.end) for m in mentions]):
             continue
+        if any(start < e and s < end for s, e in synonym_spans):
+            continue  # "major page faults", not also "page faults" (longest first)
+        synonym_spans.append((start, end))
         said = set(split_phrase(text[start:end]))
-        concepts.append(Concept(text[start:end], frozenset(set(synonym_words) | said), 1.0))
+        # One word said stands for itself too; a phrase's words one by one ("page") do not.
+        alternatives = set(synonym_words) | (said if len(said) == 1 else set())
+        concepts.append(Concept(text[start:end], frozenset(alternatives), 1.0))
         covered.append((start, end))
     measured = list(covered)
     for name, qualifier in vocab.qualifiers.items():
@@ -527,10 +573,10 @@ def concepts_of(
                 for w in split_phrase(text[a:b])
                 if w not in vocab.common_words and len(w) > 2
             )
+            # One the measure implies ("memory": in use) only breaks ties.
+            weight = _IMPLIED_WEIGHT if name == intent.implied_qualifier else qualifier.weight
             concepts.append(
-                Concept(
-                    name, qualifier.metric_words | words_said, qualifier.weight, said=words_said
-                )
+                Concept(name, qualifier.metric_words | words_said, weight, said=words_said)
             )
     seen = {c.word for c in concepts}
     groups = intent.group_words if group_words is None else group_words
@@ -545,8 +591,80 @@ def concepts_of(
             continue
         seen.add(word)
         alternatives = {word, *vocab.abbreviations.get(word, ()), *inflections(word)}
-        concepts.append(Concept(word, frozenset(alternatives), 1.0))
-    return _heads(concepts, measure_spans, intent, vocab)
+        concepts.append(Concept(word, frozenset(alternatives), 1.0, plain=True))
+    concepts = _kinds(_heads(concepts, measure_spans, intent, vocab), measure_spans, intent, vocab)
+    return _purpose_clause(concepts, measure_spans, intent)
+
+
+def _kinds(
+    concepts: list[Concept],
+    measure_spans: Mapping[str, list[tuple[int, int]]],
+    intent: Intent,
+    vocab: Vocabulary,
+) -> list[Concept]:
+    """ "dirty memory", "slab memory", "tcp connections": a plain word just before a measure
+    says which kind of it is asked, as much as the measure itself (the name must say it)."""
+    before: dict[int, str] = {}
+    previous = ""
+    for word, start, _end in intent.tokens:
+        before[start] = previous
+        previous = word
+    kinds = {
+        before.get(start, "")
+        for spans in measure_spans.values()
+        for start, end in spans
+        if not any(s < start < e for other in measure_spans.values() for s, e in other)
+        # "the exporter up": a state said of a thing, not a noun it names a kind of.
+        and stem(intent.text[start:end]) not in vocab.operation_words
+    }
+    out = [
+        replace(c, weight=1.5) if c.plain and c.weight == 1.0 and c.word in kinds else c
+        for c in concepts
+    ]
+    # "heap memory", "rss memory": a word of the measure before its plainest word names the
+    # kind as well; the name must say it.
+    seen = {c.word for c in out}
+    for spans in measure_spans.values():
+        for a, b in spans:
+            word = stem(intent.text[a:b])
+            follows = any(a2 == b + 1 for a2, _ in spans)
+            if follows and " " not in word and word not in seen:
+                seen.add(word)
+                forms = {word, *vocab.abbreviations.get(word, ())}
+                out.append(Concept(word, frozenset(forms), 1.5, plain=True))
+    return out
+
+
+# "… waiting to be written back to disk": what is to be done with the thing asked about.
+_TO_BE = re.compile(r"\bto\s+be\s+[a-z]+")
+
+
+def _purpose_clause(
+    concepts: list[Concept], measure_spans: Mapping[str, list[tuple[int, int]]], intent: Intent
+) -> list[Concept]:
+    """ "How much dirty memory is waiting to be written back to disk": the words of a "to be
+    …" clause say what will happen to the thing a measure before it names ("memory"); they
+    weigh half a plain word, not as what is measured."""
+    clause = _TO_BE.search(intent.text)
+    if clause is None:
+        return concepts
+    at = clause.start()
+    if not any(a < at for spans in measure_spans.values() for a, _ in spans):
+        return concepts
+    positions: dict[str, list[int]] = {}
+    for word, start, _end in intent.tokens:
+        positions.setdefault(word, []).append(start)
+    out = []
+    for concept in concepts:
+        if concept.measure:
+            starts = [a for a, _ in measure_spans.get(concept.measure, ())]
+        else:
+            starts = positions.get(concept.word, []) or [
+                m.start() for m in re.finditer(re.escape(concept.word), intent.text)
+            ]
+        later = bool(starts) and all(a >= at for a in starts)
+        out.append(replace(concept, weight=0.5) if later else concept)
+    return out
 
 
 def _heads(
@@ -654,6 +772,7 @@ def context_for(
     counters = frozenset(split_name(m.name) for m in metrics if m.is_counter_like)
 
     unit = next((m.unit for m in asked if m.unit), "")
+    levels_only = bool(asked) and all(m.prefer == "gauge" for m in asked)
     return Context(
         intent,
         concepts,
@@ -682,6 +801,7 @@ def context_for(
         ),
         frozenset(intent.stems),
         frozenset(str(int(n)) for n in _NUMBERS.findall(intent.text)),
+        levels_only=levels_only,
     )
 
 
@@ -752,14 +872,27 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
                 continue  # a limit is usually a setting
             if share and name in ("size", "available"):
                 continue  # a share of a whole: the whole and what is left are its parts
+            if name in ("size", "available") and ctx.used_of_whole(metric, vocab):
+                continue  # what is used of a whole: its size less what is left
             score += qualifier.unasked
+    if (
+        not intent.qualifiers
+        and not intent.implied_qualifier
+        and intent.measures
+        and not _counted_over_time(intent)
+        and not metric.is_counter_like
+        and core & frozenset(vocab.pairs.get("used", ()))
+    ):
+        score += 0.5  # "redis memory", "open files": an amount said alone is the amount in use
     # The type the measure is usually carried by.
     kind = _kind(metric)
     preferred = ctx.preferred_type
     if intent.per_second and preferred == "gauge":
         preferred = "counter"  # "connections per second": new ones, counted
-    if (intent.growth or intent.predict_seconds) and not intent.per_second:
-        preferred = "gauge"  # how fast an amount grows, where it will be
+    if intent.predict_seconds and not intent.per_second:
+        preferred = "gauge"  # where an amount will be
+    if intent.growth:
+        preferred = "gauge"  # how fast an amount grows, also "in MB per hour"
     if "availability" in intent.measures and kind == "counter" and not _counted_over_time(intent):
         score -= 1.5  # "is it up": a state, never a count of changes
     elif (
@@ -768,6 +901,8 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         and not _counted_over_time(intent)
     ):
         preferred = "gauge"  # "how many keys": how many there are now, not a count of events
+    if kind == "counter" and ctx.levels_only and not _counted_over_time(intent):
+        score -= 1.0  # "established connections": how many there are, not how many were made
     if preferred:
         if kind == preferred or (preferred == "counter" and kind == "unknown_counter"):
             score += 1.5
@@ -790,7 +925,7 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     counter = kind in ("counter", "unknown_counter")
     if (intent.per_second or intent.rate_word or intent.offset_seconds) and counter:
         score += 0.5
-    if intent.per_second and kind == "gauge" and not core & _RATE_WORDS:
+    if intent.per_second and kind == "gauge" and not core & _RATE_WORDS and not intent.growth:
         score -= 1.0  # "reads per second": events counted, not a level
     if (intent.ratio or intent.percent) and counter and _has_complement(metric, ctx, vocab):
         score += 2.0  # "hit ratio": one outcome of two counted ones
@@ -808,7 +943,8 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         # Its size less what is left is what is used: as if its name said so.
         usage = next((c for c in ctx.concepts if c.word == "usage"), None)
         literal = 0.5 * min(len(usage.said), 2) if usage is not None else 0.0
-        score += 3.0 * vocab.qualifiers["usage"].weight + literal
+        weight = usage.weight if usage is not None else vocab.qualifiers["usage"].weight
+        score += 3.0 * weight + literal
     if intent.count_of and any(
         _tells_apart(metric, label)
         for word in intent.count_of.split()[-1:]
@@ -817,6 +953,12 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         score += 1.0  # "how many interfaces": it has one series per interface to count
     if intent.uptime and is_timestamp(metric, vocab):
         score += 1.5  # "time since the last save": a point in time, its age asked
+        if _unit_of(metric) == "seconds":
+            score += 0.5  # time() - it is an age in seconds (not in milliseconds)
+    elif intent.since and kind != "counter" and not core & {"uptime", "age", "since"}:
+        # "how long ago was the last save": no duration, an age of a time (unless the name
+        # says what it counts since: "changes since last save").
+        score -= 1.5
     if "errors" in intent.measures and counter and status_label(metric, vocab) is not None:
         score += 2.0  # it can tell errors from the rest by a status-like label
     # Metadata, not measurements: build/version info, OpenMetrics creation times.
@@ -862,10 +1004,19 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     said = (core & ctx.free_words) - explained - vocab.common_words
     score += 0.5 * min(len(said), 2)
     # Name words the question does not explain: simpler names win ties.
+    # Words that only say events happened ("completed") say nothing more of what it is,
+    # and words the question said of a measure ("heap" memory, "mem") are no extra.
+    events = vocab.event_words
+    said_words = frozenset().union(*(c.said for c in ctx.concepts)) if ctx.concepts else frozenset()
     extra = [
         w
         for w in parts
-        if w not in explained and w not in question and w not in SUFFIX_WORDS and not w.isdigit()
+        if w not in explained
+        and w not in question
+        and w not in SUFFIX_WORDS
+        and w not in events
+        and not w.isdigit()
+        and not vocab.word_forms(w) & said_words
     ]
     score -= min(0.25 * len(extra), 2.0)
     # A metric many services expose is the likelier subject of a question naming none.
@@ -973,12 +1124,22 @@ def rank_ratio(
     B is scored on its own words and on what it shares with A ("connected clients vs its
     maxclients": redis's clients; "… as a fraction of the maximum": the maximum of A's thing).
     """
-    if intent.ratio_of is None:
+    sides = intent.ratio_of or _event_sides(intent, mentions)
+    if sides is None:
         return []
+    # A share of events ("segments retransmitted" of all segments): two counts of events.
+    events = intent.ratio_of is None
     pool = list(metrics[:MAX_CANDIDATES])
-    a_span, b_span = intent.ratio_of
-    a_ranked, _ = rank(side_of(intent, a_span, vocab), pool, mentions, vocab)
-    b_ctx = context_for(side_of(intent, b_span, vocab), mentions, pool, vocab)
+    a_span, b_span = sides
+    # "the host's RAM": B is another thing's; the values named elsewhere are not of it.
+    if re.search(r"[a-z]'s\b", intent.text[b_span[0] : b_span[1]]):
+        inside = [m for m in mentions if b_span[0] <= m.start < b_span[1]]
+        a_mentions = [m for m in mentions if m not in inside]
+        b_mentions = inside
+    else:
+        a_mentions = b_mentions = mentions
+    a_ranked, _ = rank(side_of(intent, a_span, vocab), pool, a_mentions, vocab)
+    b_ctx = context_for(side_of(intent, b_span, vocab), b_mentions, pool, vocab)
     if not b_ctx.concepts:
         return []
     b_choices = [
@@ -994,15 +1155,30 @@ def rank_ratio(
         | frozenset(vocab.pairs.get("available", ()))
         | limit_words
     )
+    state_ctx = (
+        context_for(side_of(intent, (intent.share_state_at, a_span[1]), vocab), [], pool, vocab)
+        if events
+        else None
+    )
     pairs: list[tuple[float, Choice, Choice]] = []
     for a in a_ranked[:3]:
         if a.covered == 0 or a.metric.type in ("histogram", "summary"):
             continue
+        if state_ctx is not None:
+            # The events that end so say how: "retransmitted" (RetransSegs), and are counted
+            # (no gauge); one of two outcomes ("rolled back") is composed with its whole, both
+            # outcomes, instead.
+            if a.metric.type == "gauge" or score_metric(a.metric, state_ctx, vocab).covered == 0:
+                continue
+            if complement_partner(a.metric, pool, vocab, split_name(a.metric.name)):
+                continue
         mine = _kin_words(a.metric, vocab)
         own = core_words(a.metric, vocab, roles)
         best: tuple[float, str, Choice] | None = None
         for b in b_choices:
             if b.metric.name == a.metric.name or not _same_unit(a.metric, b.metric):
+                continue
+            if events and b.metric.type == "gauge":
                 continue
             # Words of B's name that A's has too (in any form): how alike they are.
             kin = sum(
@@ -1025,6 +1201,18 @@ def rank_ratio(
     # The pair that fits best as a whole: A's words, B's words, and how alike they are.
     pairs.sort(key=lambda p: -p[0])
     return [(a, b) for _, a, b in pairs]
+
+
+def _event_sides(
+    intent: Intent, mentions: Sequence[Mention]
+) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """The two sides of "what percentage of <things> are <state>ed", unless the state is a
+    value of a label (then the share is of series in that state, told apart by it)."""
+    if intent.share_of_events is None:
+        return None
+    if any(m.end > intent.share_state_at for m in mentions):
+        return None
+    return intent.share_of_events
 
 
 def _kin_words(metric: MetricInfo, vocab: Vocabulary) -> frozenset[str]:
@@ -1312,6 +1500,46 @@ def total_partner(
         if best is None or key[:2] > best[:2]:
             best = key
     return best[2] if best else None
+
+
+def event_count_partner(
+    metric: MetricInfo, metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> MetricInfo | None:
+    """The counter of the events a bytes or seconds counter adds up, named as the same thing
+    ("written bytes" → "writes completed"): the average size (or time) of one event is the
+    one over the other. Words that only say events happened, and a part's synonyms
+    (written/write), do not tell them apart."""
+    amounts = frozenset({"byte", "second", "time", "size", "sector"})
+    own = core_words(metric, vocab) - amounts
+    if not own or not set(split_name(metric.name)) & amounts:
+        return None
+    events = frozenset(vocab.event_words)
+    best: tuple[int, str, MetricInfo] | None = None
+    for other in metrics:
+        if other.name == metric.name or not other.is_counter_like:
+            continue
+        if other.name.endswith(("_bucket", "_sum")) or set(split_name(other.name)) & amounts:
+            continue
+        if set(other.labels) - set(metric.labels) - {"__name__"}:
+            continue
+        theirs = core_words(other, vocab) - events
+        if not theirs or len(theirs) != len(own):
+            continue
+        if not all(any(_same_word(a, b, vocab) for b in own) for a in theirs):
+            continue
+        if not all(any(_same_word(a, b, vocab) for b in theirs) for a in own):
+            continue
+        key = (len(core_words(other, vocab)), other.name, other)
+        if best is None or key[:2] < best[:2]:
+            best = key
+    return best[2] if best else None
+
+
+def _same_word(a: str, b: str, vocab: Vocabulary) -> bool:
+    """One word in two forms: the same, a short form of the other, or synonyms of one part."""
+    if a == b or vocab.word_forms(a) & vocab.word_forms(b):
+        return True
+    return any(a in part and b in part for group in vocab.parts for part in group)
 
 
 def family_part(metric: MetricInfo, suffix: str, by_name: Mapping[str, MetricInfo]) -> MetricInfo:

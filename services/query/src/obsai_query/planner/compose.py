@@ -16,7 +16,8 @@
                question names none of them; size - available for "how much is used"
 
 Then, around it: now / then for comparisons, max_over_time for peaks, 100 * for
-percentages, unit conversions ("in MB", "in hours"), thresholds, "== 0" / "== 1"
+percentages, unit conversions ("in MB", "in hours"; a unitless size or length read as
+bytes), thresholds, "== 0" / "== 1"
 for "which … is down / up", count(), topk/bottomk. One series stays as it is
 (keeping its labels), and so do series that are the things asked about (probes,
 targets); more are summed (or averaged, min'd or max'd, as the measure or the
@@ -38,6 +39,7 @@ from obsai_query.planner.choose import (
     Context,
     complement_partner,
     estimate_series,
+    event_count_partner,
     family,
     family_part,
     group_labels,
@@ -64,6 +66,8 @@ _STATE_NEAR = 12
 _EACH = re.compile(r"\b(?:each|every|per|by)\b")
 _MAX_WORDS = frozenset({"max", "maximum", "peak", "highest", "longest", "largest"})
 _MIN_WORDS = frozenset({"min", "minimum", "lowest", "shortest", "smallest"})
+# Words of a unitless gauge that say it is an amount of data ("body length", "size").
+_SIZE_WORDS = frozenset({"size", "length", "byte"})
 _TIME_WORDS = frozenset({"duration", "second", "time", "latency", "usec", "millisecond"})
 # How a metric's own unit converts to the base unit (seconds, bytes).
 _TO_BASE = {
@@ -266,8 +270,16 @@ class Composer:
         """ "A as a share of B": A / B, each as it is (a gauge) or per second (a counter),
         with the same grouping on both sides."""
         filters, assumptions, by, counted, kept = self._grouping(a)
+        # "the host's RAM": B is another thing's, filtered on its own values, one number.
+        apart = _only(filters, b.metric) != b.filters and not set(b.filters) & set(filters)
 
         def build(offset: str) -> tuple[str, str, str]:
+            if apart:
+                shape = self._shape(a.metric, filters, kept)
+                num = shape.apply(self._amount(a.metric, filters, offset), "sum")
+                den = f"scalar(sum({self._amount(b.metric, b.filters, offset)}))"
+                what = f"{a.metric.name} as a share of all {b.metric.name}" + _by(shape)
+                return f"{num} / {den}", "ratio", what
             shape = self._shape(a.metric, filters, kept, b.metric)
             num, den = (
                 shape.apply(self._amount(m, _only(filters, m), offset), "sum")
@@ -288,9 +300,12 @@ class Composer:
         return plan
 
     def _amount(self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], offset: str) -> str:
-        """A gauge as it is, a counter per second."""
+        """A gauge as it is, a counter per second (so too an untyped count of events, in a
+        share of events: "segments retransmitted" of all segments sent)."""
         sel = selector(metric.name, filters, offset=offset)
-        return f"rate({ranged(sel, self.window)})" if metric.is_counter_like else sel
+        events = self.intent.share_of_events is not None and metric.type == "unknown"
+        counted = metric.is_counter_like or events
+        return f"rate({ranged(sel, self.window)})" if counted else sel
 
     def _grouping(
         self, choice: Choice
@@ -422,6 +437,14 @@ class Composer:
                 return "counter_average", lambda off: self._counter_average(
                     metric, count, filters, kept, off
                 )
+        if self._event_size(metric):
+            # "the average size of a write": the bytes written over the writes done.
+            events = event_count_partner(metric, self.metrics, vocab)
+            if events is not None:
+                assumptions.append(f"the average: {metric.name} / {events.name}")
+                return "counter_average", lambda off: self._counter_average(
+                    metric, events, filters, kept, off
+                )
         errors = "errors" in intent.measures or bool(intent.status_classes)
         if metric.is_counter_like and errors:
             status = status_label(metric, vocab)
@@ -465,6 +488,11 @@ class Composer:
                     metric, named_whole, filters, kept, off
                 )
         in_use = self._used_of_limit(metric) if self.share_of_limit else None
+        setting = self._limit_of_used(metric) if self.share_of_limit and not in_use else None
+        if setting is not None:
+            # "postgres connection utilisation": the connections now over the limit setting
+            # of the same measure, named otherwise (numbackends / max_connections).
+            return "limit_ratio", lambda off: self._limit_ratio(metric, setting, filters, kept, off)
         if in_use is not None:
             # "what percentage of max_connections is in use": what counts the thing now,
             # over the limit named.
@@ -489,6 +517,19 @@ class Composer:
             return "rate", lambda off: self._rate(metric, filters, kept, off, assumptions)
         return "value", lambda off: self._value(metric, filters, kept, off, assumptions)
 
+    def _event_size(self, metric: MetricInfo) -> bool:
+        """ "average size of a write", "average bytes per read": an amount of data counted
+        over events, asked per event, not per second."""
+        intent = self.intent
+        sized = "size" in intent.measures or "size" in intent.qualifiers
+        return (
+            metric.is_counter_like
+            and intent.average
+            and sized
+            and not intent.per_second
+            and base_unit(metric) == "bytes"
+        )
+
     def _used_of_limit(self, metric: MetricInfo) -> MetricInfo | None:
         """For a limit with no metric of its own thing beside it (a setting such as
         max_connections): the best-ranked gauge of the same measure that is no limit."""
@@ -502,10 +543,37 @@ class Composer:
             if (
                 other.name == metric.name
                 or choice.covered == 0
+                or any(not m.weak for m in choice.dropped)
                 or other.is_counter_like
                 or other.type not in ("gauge",)
                 or self._says(other, roles)
                 or base_unit(other) != base_unit(metric)
+            ):
+                continue
+            return other
+        return None
+
+    def _limit_of_used(self, metric: MetricInfo) -> MetricInfo | None:
+        """For an amount in use with no limit of its own name: the best-ranked gauge that is
+        a limit of the same measure (both names say it) in the same unit."""
+        limit = self.vocab.qualifiers.get("limit")
+        if limit is None or metric.is_counter_like or self._says(metric, limit.metric_words):
+            return None
+        measured = [c.alternatives for c in self.ctx.concepts if c.measure]
+        mine = self.vocab.metric_words(metric.name)
+        shared = [words for words in measured if words & mine]
+        if not shared:
+            return None
+        for choice in self.ranked:
+            other = choice.metric
+            if (
+                other.name == metric.name
+                or any(not m.weak for m in choice.dropped)
+                or other.is_counter_like
+                or other.type != "gauge"
+                or not self._says(other, limit.metric_words)
+                or base_unit(other) != base_unit(metric)
+                or not any(words & self.vocab.metric_words(other.name) for words in shared)
             ):
                 continue
             return other
@@ -656,6 +724,8 @@ class Composer:
         shape = self._shape(metric, filters, kept)
         sel = selector(metric.name, filters, offset=offset)
         unit = base_unit(metric)
+        if not unit and (metric.unit.lower() == "ratio" or "ratio" in split_name(metric.name)):
+            unit = "ratio"  # "fragmentation ratio": a gauge that is a share already
         share = self._health_share(metric)
         if intent.predict_seconds:
             window = str(self.vocab.defaults.get("predict_window", "1h"))
@@ -668,6 +738,12 @@ class Composer:
             expr = f"deriv({ranged(sel, window)})"
             unit = "bytes_per_second" if unit == "bytes" else "per_second"
             what = f"how fast {metric.name} changes per second (over {window})"
+            if intent.rate_seconds != 1.0:
+                # "growing in MB per hour": the per-second slope times an hour.
+                expr = f"{shape.apply(expr)} * {number(intent.rate_seconds)}"
+                shape.bare = True
+                per = format_duration(intent.rate_seconds)
+                what = f"how fast {metric.name} changes per {per} (over {window})"
         elif (intent.average or share) and self.over_window:
             expr = f"avg_over_time({ranged(sel, self.window)})"
             what = f"{metric.name} averaged over {self.window}"
@@ -822,7 +898,8 @@ class Composer:
         offset: str,
     ) -> tuple[str, str, str]:
         expr = self._average_in_base_unit(metric, metric, count, filters, kept, offset)
-        return expr, "seconds", f"average {metric.name} per {count.name}" + _by_labels(kept)
+        unit = base_unit(metric) or "seconds"
+        return expr, unit, f"average {metric.name} per {count.name}" + _by_labels(kept)
 
     def _average_in_base_unit(
         self,
@@ -1132,6 +1209,8 @@ class Composer:
             plan.unit = "percent"
         elif intent.unit is not None:
             kind, factor, written = intent.unit
+            if kind == "bytes" and plan.unit == "" and self._unitless_size(metric, plan):
+                plan.unit = "bytes"  # "body length in KB": a size with no unit is in bytes
             if kind == "bytes" and plan.unit in ("bytes", "bytes_per_second") and factor != 1:
                 plan.promql = f"({plan.promql}) / {number(factor)}"
                 plan.unit = ""
@@ -1171,7 +1250,9 @@ class Composer:
             plan.promql = f"{_paren(plan.promql)} == 1"
             plan.explanation += ", only where 1 (up)"
             plan.empty_ok = True
-        if intent.count_of:
+        # "top 2 databases by number of keys": a metric that is the count itself is ranked.
+        counting = bool(intent.count_of) and not self._counts_itself(metric)
+        if counting:
             self._count(plan, metric, counted, filters, [b for b in by if b != counted])
         elif intent.top is not None and (by or not plan.promql.startswith(_ONE_NUMBER)):
             kind, k = intent.top
@@ -1181,6 +1262,16 @@ class Composer:
             plan.explanation = (
                 f"the {k} {'highest' if kind == 'topk' else 'lowest'}: {plan.explanation}"
             )
+
+    def _unitless_size(self, metric: MetricInfo, plan: Plan) -> bool:
+        """A gauge with no unit of its own whose name or help says it is a size or a length
+        ("…_body_length"): asked in KB or MB, it is read as bytes."""
+        if plan.kind != "value" or metric.is_counter_like or base_unit(metric):
+            return False
+        if metric.unit.lower() not in ("", "bytes", "byte"):
+            return False
+        said = set(split_name(metric.name)) | set(self.vocab.text_words(metric.help))
+        return bool(said & _SIZE_WORDS)
 
     def _per_core(self, plan: Plan, metric: MetricInfo) -> None:
         """ "X per CPU core": X divided by the number of cores, counted as the series of a

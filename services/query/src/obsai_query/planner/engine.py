@@ -25,6 +25,7 @@ from obsai_query.planner.choose import (
     distinct_labels,
     find_mentions,
     group_labels,
+    imply_qualifier,
     rank,
     rank_ratio,
     value_key,
@@ -69,6 +70,7 @@ class Planner:
             )
         intent = parse_intent(question, self.vocab, _known_words(metrics))
         mentions = find_mentions(intent, metrics, self.vocab, question)
+        imply_qualifier(intent, mentions, self.vocab)
         reused = self._reuse(question, intent, mentions, grounding, metrics)
         if reused is not None:
             return reused

@@ -104,14 +104,18 @@ _AGENT = re.compile(
     r"(?:[a-z]+ed|used|spent|sent|read|written|taken|held|made|done|seen|run|served|"
     r"handled|received|consumed|exposed|scraped)$"
 )
-_HAS_HOW_MUCH = re.compile(r"\bhow\s+much\b.*\b(?:does|do|did)\b.*\bhave\b")
+_HAS_HOW_MUCH = re.compile(
+    r"\bhow\s+(?:much|many\s+(?:[kmgt]i?b|bytes|megabytes|gigabytes))\b.*\b(?:does|do|did)\b.*\bhave\b"
+)
+# "total memory of the host", "the total RAM": the size of the whole, not what is used.
+_TOTAL_OF = re.compile(r"\btotal\s+(?:amount\s+of\s+)?(?:the\s+)?([a-z]+)")
 _UNDERSCORE = re.compile(r"(?<=[a-z])_(?=[a-z])")
 _AND_GROUP = re.compile(r"\s+(?:and|&)\s+(?:by\s+)?(?:the\s+)?([a-z][a-z_\-]*)\b")
 # The last word of the phrase after a participle ("most called redis command").
 _NOUN_AFTER = re.compile(
     r"(?:[a-z][a-z_\-]*\s+){0,2}?([a-z][a-z_\-]+)"
     r"(?=\s+(?:by|in|with|per|for|of|on|from|that|which|over|is|are|has|have|use|uses)\b"
-    r"|\s*\??$)"
+    r"|\s*[,;:]|\s*\??$)"
 )
 _HOW_MANY = re.compile(
     r"\b(?:how\s+many|(?:the\s+)?number\s+of)\s+((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)"
@@ -120,12 +124,25 @@ _IN_UNIT = re.compile(
     r"\b(?:in|as|into)\s+(mb|mib|gb|gib|kb|kib|tb|bytes|megabytes|gigabytes|kilobytes|"
     r"ms|milliseconds|seconds|microseconds|minutes|hours|days)\b"
     r"|\b(mb|mib|gb|gib|kb|kib)\s*(?:/s|per\s+second)\b"
+    # "redis memory MB", "how many GB of disk", "(KB)": a unit of data or a small unit of
+    # time said on its own, not after a number (that is a threshold: "over 500 MB").
+    r"|(?<![\d.])(?<![\d.]\s)\b(mb|mib|gb|gib|kb|kib|tb|megabytes|gigabytes|kilobytes|"
+    r"ms|milliseconds|microseconds)\b"
+    # "how many hours since the last save", "minutes since boot": the unit of an age.
+    r"|\bhow\s+many\s+(ms|milliseconds|microseconds|minutes|hours|days)\b"
+    r"|\b(minutes|hours|days)\s+(?:since|ago)\b"
 )
 # "A as a percentage of B", "A vs its B", "A relative to B": a ratio of two named things.
 _RATIO_SPLIT = re.compile(
     r"\s(?:as\s+an?\s+(?:percentage|percent|fraction|share|ratio|proportion|%)\s+of"
     r"|(?:vs\.?|versus|compared\s+to|compared\s+with|against)\s+(?=its\b|their\b)"
     r"|relative\s+to|divided\s+by)\s*(?:the\s+|its\s+|their\s+)?"
+)
+# "what percentage of the host's RAM is redis using": the whole first, then who uses it.
+_SHARE_USED_BY = re.compile(
+    r"\b(?:percentage|percent|fraction|share|proportion|%)\s+of\s+(?:the\s+|its\s+)?"
+    r"(.+?)\s+(?:is|are|does|do)\s+(.+?\s+(?:using|use|uses|used|consuming|taking|"
+    r"occupying|holding))\s*\??$"
 )
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
 _RANKING_VERB = re.compile(r"(?:use|uses|using|used)\s+(?:the\s+)?(?:most|least|more|less)\b")
@@ -135,6 +152,15 @@ _SHARE_OF_THINGS = re.compile(
     r"\b(?:fraction|percentage|percent|share|proportion)\s+of\s+(?:the\s+|all\s+)?"
     r"(?:[a-z0-9'\-]+\s+){1,4}?(?:that\s+|which\s+)?(?:have|has|are|is|with)\b"
 )
+# "what percentage of outgoing TCP segments are retransmitted", "share of requests that get
+# rejected": the events that end one way (group 3) among all of them (group 1, its head
+# noun group 2), a share of two counts.
+_SHARE_OF_EVENTS = re.compile(
+    r"\b(?:fraction|percentage|percent|share|proportion)\s+of\s+(?:the\s+|all\s+)?"
+    r"((?:[a-z0-9'\-]+\s+){0,3}?([a-z0-9'\-]+))\s+(?:that\s+|which\s+)?"
+    r"(?:are|is|were|was|get|gets|got)\s+(?:being\s+)?([a-z]+ed)\b"
+)
+_OUTCOME_RATE = re.compile(r"\b([a-z]+)\s+rates?\b")
 _QUANTITY_UNIT = re.compile(r"^(?:[kmgt]i?b|bytes?|ms|us|s|sec|min|h)$")
 # "rows inserted per minute", "restarts an hour": a rate in another unit of time.
 _PER_TIME = re.compile(
@@ -166,6 +192,8 @@ class Intent:
     # Character spans of the text that are operations, time phrases or numbers.
     consumed: list[tuple[int, int]] = field(default_factory=list)
     qualifiers: set[str] = field(default_factory=set)
+    # The qualifier the measure implies when the question says none ("usage" of memory).
+    implied_qualifier: str = ""
     quantiles: list[float] = field(default_factory=list)
     average: bool = False
     total: bool = False
@@ -178,6 +206,9 @@ class Intent:
     # or are is said (after "have", "are" …): "connections that are idle".
     share_of_things: bool = False
     share_state_at: int = 0
+    # "what percentage of segments are retransmitted": the spans of the events that end so
+    # (from the head noun to the state) and of all of them.
+    share_of_events: tuple[tuple[int, int], tuple[int, int]] | None = None
     rate_word: bool = False
     ratio: bool = False
     percent: bool = False
@@ -196,6 +227,7 @@ class Intent:
     spike: bool = False
     success: bool = False
     uptime: bool = False
+    since: bool = False  # "how long ago", "time since": the age of a point in time
     count_of: str = ""  # the noun of "how many <noun>", stemmed
     count_have: bool = False
     group_words: list[str] = field(default_factory=list)
@@ -254,6 +286,7 @@ def correct_spelling(
             or stem(word) in targets
             or stem(word) in vocab.common_words
             or stem(word) in vocab.operation_words
+            or word in vocab.phrase_words
             or word in vocab.label_synonyms
             or stem(word) in vocab.label_synonyms
         ):
@@ -356,6 +389,8 @@ def _ratio_of(intent: Intent) -> None:
     text = intent.text
     if match := _RATIO_OF.search(text):
         intent.ratio_of = (match.span(1), match.span(2))
+    elif match := _SHARE_USED_BY.search(text):
+        intent.ratio_of = (match.span(2), match.span(1))
     elif match := _RATIO_SPLIT.search(text):
         end = len(text.rstrip(" ?"))
         if match.end() < end:
@@ -423,9 +458,26 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
         said = [m for p in vocab.qualifiers["usage"].say for m in p.finditer(text)]
         if said and all(_RANKING_VERB.match(text, m.start()) for m in said):
             intent.qualifiers.discard("usage")
-    # "how much memory does the machine have": all of it, its size.
-    if _HAS_HOW_MUCH.search(text) and "size" in vocab.qualifiers and not intent.qualifiers:
+    # "how much memory does the machine have", "total memory": all of it, its size.
+    total = _TOTAL_OF.search(text)
+    # … of a measure that means what is used when said alone ("total memory", not "total
+    # requests").
+    total_of = total is not None and any(
+        m.implies for m in vocab.measures if m.name in measures_in(total.group(1), vocab)
+    )
+    if (
+        (_HAS_HOW_MUCH.search(text) or total_of)
+        and "size" in vocab.qualifiers
+        and not intent.qualifiers
+    ):
         intent.qualifiers.add("size")
+    # "the node's memory": what a measure means unqualified (the memory in use) — decided
+    # once the values it names are known (choose.imply_qualifier).
+    qualified = any(p.search(text) for q in vocab.qualifiers.values() for p in q.say)
+    if not intent.qualifiers and not qualified:
+        implied = {m.implies for m in vocab.measures if m.name in intent.measures and m.implies}
+        if len(implied) == 1 and implied <= set(vocab.qualifiers):
+            intent.implied_qualifier = next(iter(implied))
 
 
 def _operations(intent: Intent, vocab: Vocabulary) -> None:
@@ -440,9 +492,16 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.consumed.append(per_time.span())
     intent.rate_word = vocab.says("rate", text)
     intent.ratio = vocab.says("ratio", text)
+    # "hit rate", "miss rate": the share of one outcome of two, unless asked per second.
+    outcome = _OUTCOME_RATE.search(text)
+    if outcome and stem(outcome.group(1)) in vocab.complements and not intent.per_second:
+        intent.ratio = True
     intent.percent = vocab.says("percent", no_threshold)
     intent.share_of_limit = vocab.says("share_of_limit", no_threshold)
-    if share_of_things := _SHARE_OF_THINGS.search(text):
+    if events := _SHARE_OF_EVENTS.search(text):
+        intent.share_of_events = ((events.start(2), events.end(3)), events.span(1))
+        intent.share_state_at = events.start(3)
+    elif share_of_things := _SHARE_OF_THINGS.search(text):
         intent.share_of_things = True
         intent.share_state_at = share_of_things.end()
     intent.near_limit = vocab.says("near_limit", text)
@@ -457,8 +516,21 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.measures = [m for m in intent.measures if m != "errors"]
         if "availability" not in intent.measures:
             intent.measures.append("availability")
+    if "uptime" in intent.measures and (intent.percent or intent.ratio):
+        # "uptime in percent", "uptime ratio": the share of the time it was up, not how
+        # long it has been running.
+        intent.measures = [m for m in intent.measures if m != "uptime"]
+        if "availability" not in intent.measures:
+            intent.measures.append("availability")
     # "How long has it been up", "time since the last save": the age of a timestamp.
-    intent.uptime = "uptime" in intent.measures or vocab.says("since", text)
+    intent.since = vocab.says("since", text)
+    if intent.since:
+        # "how long ago": its words name no latency; the age is what is measured.
+        since = vocab.where("since", text)
+        intent.measures = [
+            m for m in intent.measures if not _said_only_within(m, since, text, vocab)
+        ]
+    intent.uptime = "uptime" in intent.measures or intent.since
     if vocab.says("peak", text):
         intent.peak = "max"
     elif vocab.says("minimum_over_time", text):
@@ -467,6 +539,20 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.consumed.extend(vocab.where(name, text))
     if vocab.says("which", text) or intent.breaking:
         intent.which = True
+
+
+def _said_only_within(
+    measure: str, spans: list[tuple[int, int]], text: str, vocab: Vocabulary
+) -> bool:
+    """Every place the text names the measure is inside one of the spans."""
+    found = [
+        match.span()
+        for m in vocab.measures
+        if m.name == measure
+        for pattern in m.say
+        for match in pattern.finditer(text)
+    ]
+    return bool(found) and all(any(s <= a and b <= e for s, e in spans) for a, b in found)
 
 
 def _quantiles(intent: Intent, vocab: Vocabulary) -> None:
@@ -506,6 +592,10 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             kind = "plain"
         intent.threshold = Threshold(op, value, kind, threshold.group(0))
         intent.consumed.append(threshold.span())
+        durations = {"latency", "uptime"} & set(intent.measures)
+        if threshold.group(1) == "over" and kind == "seconds" and value >= 60 and not durations:
+            # "load average over 5 minutes", "errors over 10 minutes": a span of time.
+            intent.threshold = None
         slower = threshold.group(1) in ("longer than", "slower than") or (
             kind == "seconds" and ("latency" in intent.measures or "take" in text)
         )
@@ -532,7 +622,7 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             intent.top = None
 
     if match := _IN_UNIT.search(text):
-        unit = (match.group(1) or match.group(2) or "").lower()
+        unit = next((g for g in match.groups() if g), "").lower()
         if unit in vocab.units:
             kind, factor = vocab.units[unit]
             intent.unit = (kind, factor, unit)
@@ -593,10 +683,24 @@ def _label_noun(word: str) -> str:
     return word.strip().replace("-", "_")
 
 
+def _head_noun(text: str, end: int, word: str, vocab: Vocabulary) -> str:
+    """ "which postgres database", "the largest redis command": the word after the first one
+    that names a kind of thing (a label's name) is the thing asked about; the first word
+    only says whose it is."""
+    following = re.match(r"\s+([a-z][a-z_\-]+)", text[end:])
+    if following is None or stem(word) in vocab.label_synonyms or word in vocab.label_synonyms:
+        return word
+    noun = following.group(1)
+    if noun in vocab.label_synonyms or stem(noun) in vocab.label_synonyms:
+        return noun
+    return word
+
+
 def _grouping(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
     unit_words = {"second", "sec", "minute", "hour", "day", "week", "cent"}
     groups: list[str] = []
+    grouped_spans: list[tuple[int, int]] = []
     for match in _GROUP.finditer(text):
         phrase_words = (match.group(1) + (match.group(2) or "")).split()
         if len(phrase_words) > 1 and (
@@ -607,6 +711,12 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
         phrase = " ".join(phrase_words)
         if stem(phrase_words[0]) in unit_words:
             continue
+        if (
+            match.group(0).startswith("by")
+            and stem(phrase_words[0]) in vocab.common_words
+            and re.match(r"\s+of\b", text[match.end(1) :])
+        ):
+            continue  # "top databases by number of keys": ranked by it, not grouped
         before = text[: match.start()].rstrip()
         if before.endswith("across"):
             continue
@@ -619,6 +729,12 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
         if match.group(0).startswith("all") and (intent.total or before.endswith(("sum of",))):
             continue  # "total size of all databases": one number
         groups.append(_label_noun(phrase))
+        # The phrase's last word is the thing grouped by ("each probe target": targets).
+        if len(phrase_words) > 1:
+            head_end = match.end(2)
+            grouped_spans.append((head_end - len(phrase_words[1]) - 1, head_end))
+        else:
+            grouped_spans.append(match.span(1))
         # "by status code and handler": the second grouping too.
         rest = text[match.end() + (len(match.group(2) or "") if len(phrase_words) > 1 else 0) :]
         if more := _AND_GROUP.match(rest):
@@ -628,7 +744,8 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
         word = match.group(1)
         if stem(word) in vocab.common_words or stem(word) in vocab.operation_words:
             continue
-        subjects.append(word)
+        # "which postgres database": the system's name, then the thing asked about.
+        subjects.append(_head_noun(text, match.end(1), word, vocab))
         if text[match.start() : match.start() + 5] == "which":
             intent.which = True
     for pattern in (_SUPERLATIVE, _TOP_SUBJECT, _SUBJECT_WITH):
@@ -638,6 +755,10 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
                 # "the most called redis command", "the biggest postgres database": the last
                 # word of the phrase is the thing ranked.
                 word = noun.group(1)
+            elif pattern is not _SUBJECT_WITH:
+                word = _head_noun(
+                    text, match.end(1) if match.group(1) else match.end(), word, vocab
+                )
             if stem(word) not in vocab.common_words:
                 subjects.append(word)
     # "which job uses the most cpu": the job is ranked; "cpu" is what it is ranked by.
@@ -651,10 +772,18 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
         if word in groups or stem(word) in counted:
             continue
         groups.append(word)
-    # "which service", "slowest service": one; "which services", "top pods": several.
+    # "which service", "slowest service", "which process": one; "which services", "top
+    # pods": several.
     first = next(iter(subjects), "")
-    intent.singular_subject = bool(first) and not first.endswith("s")
+    intent.singular_subject = bool(first) and stem(first) == first
     intent.group_words = groups
+    # "average probe duration per target": the targets are the series asked, one each; the
+    # measure of targets (scrapes) is not what is measured.
+    intent.measures = [
+        m
+        for m in intent.measures
+        if len(intent.measures) == 1 or not _said_only_within(m, grouped_spans, text, vocab)
+    ]
 
 
 def _statuses(intent: Intent, vocab: Vocabulary) -> None:
@@ -690,8 +819,11 @@ def search_words(question: str, vocab: Vocabulary) -> list[str]:
         partners.update(vocab.pairs.get("size", ()))
     asked = set(words(text))
     swapped: list[str] = []
+    outcome = _OUTCOME_RATE.search(text)
+    share = vocab.says("ratio", text) or vocab.says("percent", text)
+    share = share or (outcome is not None and stem(outcome.group(1)) in vocab.complements)
     for word, others in vocab.complements.items():
-        if word in asked and (vocab.says("ratio", text) or vocab.says("percent", text)):
+        if word in asked and share:
             partners.update(others)
             # "cache miss ratio" also searched as "cache hit ratio": the other outcome
             # is found by the words around it, as its own metric is.

@@ -74,6 +74,8 @@ class Measure:
     prefer: str = ""
     aggregate: str = "sum"
     unit: str = ""
+    # The qualifier meant when none is said ("memory" is the memory in use).
+    implies: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +199,16 @@ class Vocabulary:
         return frozenset(w for w in found if len(w) >= 2)
 
     @functools.cached_property
+    def phrase_words(self) -> frozenset[str]:
+        """Every word of the operations' phrases ("how close", "time since"): words to read
+        as they are, never as misspellings of others."""
+        found: set[str] = set()
+        for patterns in self.operations.values():
+            for pattern in patterns:
+                found.update(re.findall(r"[a-z]{3,}", pattern.pattern.replace(r"\b", " ")))
+        return frozenset(found)
+
+    @functools.cached_property
     def short_words(self) -> frozenset[str]:
         """Known words of two letters: what joins the pieces of run-together names ("inuse")."""
         return frozenset(w for w in self.word_list if len(w) == 2)
@@ -268,6 +280,7 @@ class Vocabulary:
                 str(spec.get("prefer", "")),
                 str(spec.get("aggregate", "sum")),
                 str(spec.get("unit", "")),
+                str(spec.get("implies", "")),
             )
             for name, spec in (data.get("measures") or {}).items()
         )
