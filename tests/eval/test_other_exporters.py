@@ -32,11 +32,19 @@ HOLDOUT = HERE / "other_exporters_holdout.yaml"
 # Later rounds, each written blind and measured once (docs/EVALUATION.md).
 ROUND_4 = HERE / "holdout_round4.yaml"
 ROUND_5 = HERE / "holdout_round5.yaml"
+ROUND_6 = HERE / "holdout_round6.yaml"
 # Fraction of the set that must match (measured: docs/EVALUATION.md).
 FLOOR = 0.93
 # Round 5 after the fixes of its misses' causes (45/48 measured on a world minutes old;
 # this test asks it about 20 seconds after the first scrape, where rates read younger).
 ROUND_5_FLOOR = 0.85
+# Round 6 after the fixes of its misses' causes (48/51 measured on a world minutes old).
+# Asked about 20 seconds after the first scrape, its three "compared to a minute ago"
+# questions cannot match (their `offset 1m` golds have no data yet), so the floor is lower.
+ROUND_6_FLOOR = 0.8
+# Golds that compare with a minute ago: no data while the world is younger than a minute
+# and a half (the round's header says so); their delta() alternatives are still checked.
+NEEDS_A_MINUTE_OF_HISTORY = frozenset({"r6-node-11", "r6-redis-01", "r6-postgres-02"})
 ADMIN_PASSWORD = secrets.token_urlsafe(18)
 
 
@@ -71,7 +79,9 @@ def evaluation_instant(world: ExportersWorld) -> float:
 
 
 @pytest.mark.parametrize(
-    "path", [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5], ids=["set", "holdout", "round4", "round5"]
+    "path",
+    [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5, ROUND_6],
+    ids=["set", "holdout", "round4", "round5", "round6"],
 )
 def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> None:
     questions = load_questions(path)
@@ -82,6 +92,8 @@ def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> 
         at = evaluation_instant(world)
         for question in questions:
             for promql in question.references:
+                if question.id in NEEDS_A_MINUTE_OF_HISTORY and " offset " in promql:
+                    continue  # no series a minute old yet in a world this young
                 try:
                     result = prometheus.instant(promql, at)
                 except Exception as error:
@@ -93,7 +105,9 @@ def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> 
 
 
 @pytest.mark.parametrize(
-    ("path", "floor"), [(QUESTIONS, FLOOR), (ROUND_5, ROUND_5_FLOOR)], ids=["set", "round5"]
+    ("path", "floor"),
+    [(QUESTIONS, FLOOR), (ROUND_5, ROUND_5_FLOOR), (ROUND_6, ROUND_6_FLOOR)],
+    ids=["set", "round5", "round6"],
 )
 def test_accuracy_is_above_the_floor(
     world: ExportersWorld, stack: Stack, path: Path, floor: float

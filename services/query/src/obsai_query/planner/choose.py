@@ -308,6 +308,10 @@ def _idle_word(mention: Mention, intent: Intent, vocab: Vocabulary, original: st
         return False
     if original and re.search(r"\b" + re.escape(mention.text.upper()) + r"\b", original):
         return False
+    # "GETs", "PUTs": the capitals with a plural.
+    capitals = {v.upper() for _, v in mention.options if v.isalpha()}
+    if original and any(re.search(rf"\b{re.escape(v)}s\b", original) for v in capitals):
+        return False
     # "/metrics", "/api/health": a value written with its punctuation names that value.
     spelt = [v for v in (mention.text, *(v for _, v in mention.options)) if not v.isalnum()]
     spelt = [v for v in spelt if len(v) > 2 and not v.replace(" ", "").isalnum()]
@@ -578,6 +582,12 @@ def concepts_of(
             concepts.append(
                 Concept(name, qualifier.metric_words | words_said, weight, said=words_said)
             )
+    if intent.code_said is not None and not _inside(
+        intent.code_said[2], intent.code_said[3], [(m.start, m.end) for m in mentions]
+    ):
+        # "not returning a 200" with no label holding 200: a metric that is a status code.
+        concepts.append(Concept("status code", frozenset({"status", "code"}), 1.5))
+        covered.append(intent.code_said[2:])
     seen = {c.word for c in concepts}
     groups = intent.group_words if group_words is None else group_words
     seen.update(w for phrase in groups for w in split_phrase(phrase))
@@ -857,6 +867,25 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
                 # "number of connections in this state": it counts the very thing said.
                 score += 2.0
                 reasons.append(f"its help counts {concept.word}")
+    # "received over all network interfaces": the things said (interfaces) are what one of
+    # its labels tells apart.
+    # Not a word that names the measure's metrics itself ("commands"), nor a label named
+    # after a measure ("cores": cpu).
+    measures = _measure_names(vocab)
+    own = {m.name: m.metric_words for m in vocab.measures}
+    things = {
+        w
+        for c in ctx.concepts
+        if c.measure
+        for w in c.said
+        if w in vocab.label_synonyms
+        and w not in measures
+        and not vocab.word_forms(w) & own.get(c.measure, frozenset())
+    }
+    telling = {label for w in things for label in vocab.label_synonyms[w] if label not in measures}
+    if telling & set(metric.labels):
+        score += 0.6
+        reasons.append("a label of it names the things said")
     unwanted = (name_words & ctx.unwanted) - SUFFIX_WORDS
     score -= min(0.3 * len(unwanted), 1.0)
     # What is left of a thing: "available" over "free" (what can be used, not what is
@@ -1026,6 +1055,10 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     return Choice(metric, score, reasons[:2], filters, dropped, covered)
 
 
+def _measure_names(vocab: Vocabulary) -> frozenset[str]:
+    return frozenset(stem(m.name) for m in vocab.measures)
+
+
 def _counted_over_time(intent: Intent) -> bool:
     """ "how many … in the last hour", "… per second": events counted, not an amount now."""
     return bool(
@@ -1160,9 +1193,19 @@ def rank_ratio(
         if events
         else None
     )
+    # "GETs as a % of all redis commands": values named in A alone narrow A, not B, when B
+    # is said as all of them.
+    of_all = bool(_ALL_OF.match(intent.text, b_span[0]))
+    a_only = (
+        set()
+        if not of_all
+        else {label for m in mentions if a_span[0] <= m.start < a_span[1] for label, _ in m.options}
+        - {label for m in mentions if b_span[0] <= m.start < b_span[1] for label, _ in m.options}
+    )
     pairs: list[tuple[float, Choice, Choice]] = []
     for a in a_ranked[:3]:
-        if a.covered == 0 or a.metric.type in ("histogram", "summary"):
+        narrowed = set(a.filters) & a_only
+        if (a.covered == 0 and not narrowed) or a.metric.type in ("histogram", "summary"):
             continue
         if state_ctx is not None:
             # The events that end so say how: "retransmitted" (RetransSegs), and are counted
@@ -1176,7 +1219,11 @@ def rank_ratio(
         own = core_words(a.metric, vocab, roles)
         best: tuple[float, str, Choice] | None = None
         for b in b_choices:
-            if b.metric.name == a.metric.name or not _same_unit(a.metric, b.metric):
+            if b.metric.name == a.metric.name and narrowed and not events:
+                # The same metric, A filtered on what only A names, B on the rest: a part of
+                # all of it.
+                b = replace(b, filters={k: v for k, v in b.filters.items() if k not in narrowed})
+            elif b.metric.name == a.metric.name or not _same_unit(a.metric, b.metric):
                 continue
             if events and b.metric.type == "gauge":
                 continue
@@ -1201,6 +1248,9 @@ def rank_ratio(
     # The pair that fits best as a whole: A's words, B's words, and how alike they are.
     pairs.sort(key=lambda p: -p[0])
     return [(a, b) for _, a, b in pairs]
+
+
+_ALL_OF = re.compile(r"\s*(?:the\s+)?(?:all|every|total)\b")
 
 
 def _event_sides(

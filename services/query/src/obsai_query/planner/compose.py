@@ -46,6 +46,7 @@ from obsai_query.planner.choose import (
     idle_label,
     is_timestamp,
     limit_pair,
+    limit_partner,
     status_label,
     total_partner,
     used_of_whole,
@@ -68,6 +69,19 @@ _MAX_WORDS = frozenset({"max", "maximum", "peak", "highest", "longest", "largest
 _MIN_WORDS = frozenset({"min", "minimum", "lowest", "shortest", "smallest"})
 # Words of a unitless gauge that say it is an amount of data ("body length", "size").
 _SIZE_WORDS = frozenset({"size", "length", "byte"})
+# Words that ask for an amount of data, not for how many events carried it.
+_BYTE_WORDS = frozenset({"byte", "data", "kb", "mb", "gb", "kib", "mib", "gib", "traffic"})
+_TIME_SPENT = re.compile(r"\b(?:time|seconds?)\s+(?:spent|taken)\b|\bhow\s+much\s+time\b")
+# "How much has it changed", "the difference": a comparison as now minus then.
+_CHANGE_BY = re.compile(
+    r"\bhow\s+much\b.*\b(?:change|changed|differ|differs|grown|grew|shrunk|dropped|risen|rose|"
+    r"fallen|fell)\b|\bdifference\b|\bdelta\b"
+)
+_TIMES = re.compile(r"\b(?:times|fold|ratio)\b")
+# A level compared with minutes ago (not a day or a week): how far it moved.
+_SHORT_COMPARISON = 600.0
+# An extreme of a distribution said in words: its quantile 1 (or 0) where it has one.
+_EXTREME = re.compile(r"\b(longest|maximum|max|worst|worst-case|shortest|min|minimum)\b")
 _TIME_WORDS = frozenset({"duration", "second", "time", "latency", "usec", "millisecond"})
 # How a metric's own unit converts to the base unit (seconds, bytes).
 _TO_BASE = {
@@ -234,9 +248,8 @@ class Composer:
                 for word, start, end in intent.tokens
                 for text_word in (intent.text[start:end],)
             )
-            or any(
-                stem(w) in vocab.series_words for phrase in ctx.group_words for w in phrase.split()
-            )
+            or any(_head_is_series(phrase, vocab) for phrase in ctx.group_words)
+            or _things_done_to(intent.text, vocab)
         ) and not (intent.average or _WHOLE.search(intent.text))
         self.window = format_duration(asked.duration) if self.over_window else self.rate_window
 
@@ -266,14 +279,40 @@ class Composer:
         plan.explanation = sentence(plan.explanation)
         return plan
 
+    def compose_parts(self, parts: Sequence[Choice]) -> Plan:
+        """The parts the question lists ("inserts + updates + deletes"), their rates added."""
+        first = parts[0]
+        filters, assumptions, by, counted, kept = self._grouping(first)
+        metrics = [p.metric for p in parts]
+
+        def build(offset: str) -> tuple[str, str, str]:
+            return self._parts_sum(metrics, filters, kept, offset, assumptions)
+
+        expr, unit, what = build("")
+        plan = Plan(expr, unit, what, assumptions, metric=first.metric.name, kind="parts_sum")
+        plan.reasons = [*first.reasons, "the parts the question lists, added up"]
+        plan.score = first.score
+        self._wrap(plan, build, first.metric, filters, by, counted)
+        plan.explanation = sentence(plan.explanation)
+        return plan
+
     def compose_ratio(self, a: Choice, b: Choice) -> Plan:
         """ "A as a share of B": A / B, each as it is (a gauge) or per second (a counter),
         with the same grouping on both sides."""
         filters, assumptions, by, counted, kept = self._grouping(a)
         # "the host's RAM": B is another thing's, filtered on its own values, one number.
         apart = _only(filters, b.metric) != b.filters and not set(b.filters) & set(filters)
+        # "GETs as a % of all commands": one metric, A narrowed by values B is not.
+        narrowed = set(a.filters) - set(b.filters) if a.metric.name == b.metric.name else set()
 
         def build(offset: str) -> tuple[str, str, str]:
+            if narrowed:
+                keep = [k for k in kept if k not in narrowed]
+                num = aggregate("sum", self._amount(a.metric, filters, offset), keep)
+                den = aggregate("sum", self._amount(b.metric, b.filters, offset), keep)
+                said = ", ".join(f"{k}={'|'.join(filters[k])}" for k in sorted(narrowed))
+                what = f"{a.metric.name} with {said} as a share of all of it"
+                return f"{num} / {den}", "ratio", what + _by_labels(keep)
             if apart:
                 shape = self._shape(a.metric, filters, kept)
                 num = shape.apply(self._amount(a.metric, filters, offset), "sum")
@@ -319,11 +358,7 @@ class Composer:
         ]
         # "each exporter", "per target": each series is one; no label to sum them by.
         by = group_labels(
-            [
-                w
-                for w in self.ctx.group_words
-                if not any(stem(x) in self.vocab.series_words for x in w.split())
-            ],
+            [w for w in self.ctx.group_words if not _head_is_series(w, self.vocab)],
             metric,
             self.vocab,
         )
@@ -332,9 +367,7 @@ class Composer:
             by.insert(0, counted)  # count(… by (counted)): one series per thing counted
         subject = intent.which or intent.breaking or (intent.top is not None)
         # "which probes", "the slowest target": the things ranked are the series themselves.
-        ranks_series = any(
-            stem(w) in self.vocab.series_words for g in self.ctx.group_words for w in g.split()
-        )
+        ranks_series = any(_head_is_series(g, self.vocab) for g in self.ctx.group_words)
         if subject and not by and not intent.down and not counted and not ranks_series:
             by = [
                 label
@@ -345,7 +378,10 @@ class Composer:
             # "auth vs payment": one each; "user plus system": the two together.
             if len(values) > 1 and label not in by and not _TOGETHER.search(intent.text):
                 by.append(label)
-        if by and self.per_series and not counted:
+        # "per job": one answer per job, the things within it summed; "by phase": still per
+        # probe.
+        coarse = set(by) & set(self.vocab.subject_labels)
+        if by and self.per_series and not counted and not coarse:
             # "http probe durations by phase": still one answer per probe.
             by += [
                 label
@@ -365,6 +401,10 @@ class Composer:
         partner: MetricInfo | None = None,
     ) -> Shape:
         grouped = [k for k in kept if k not in filters]
+        if is_info(metric):
+            # "which version is running": an info metric's labels are the answer; summed,
+            # they would be gone.
+            return Shape([], True, "max")
         single = estimate_series(metric, filters) <= 1 and not grouped
         if not grouped and (self.per_series or self._health_question(metric)):
             single = True  # "the HTTP probes", "is it up": each series is one of the things
@@ -413,6 +453,15 @@ class Composer:
         if intent.longer_than is not None and metric.type == "histogram":
             return "fraction_above", lambda off: self._fraction_above(
                 metric, filters, kept, off, assumptions
+            )
+        if is_family and not latency and not intent.average and self._family_rate_asked():
+            # "GC cycles per second", "bytes/sec sent in responses": a histogram's or a
+            # summary's events are its _count, its amount in its unit its _sum; per second.
+            part = family_part(
+                metric, "_sum" if self._unit_said(metric) else "_count", self.by_name
+            )
+            return "rate", lambda off: self._rate(
+                part, _only(filters, part), kept, off, assumptions
             )
         if is_family and (latency or not intent.measures or intent.average):
             if (intent.average and not intent.quantiles) or (
@@ -465,6 +514,10 @@ class Composer:
                 return "complement_ratio", lambda off: self._complement(
                     metric, other, filters, kept, off
                 )
+        if intent.headroom and not metric.is_counter_like:
+            room = self._headroom_pair(metric)
+            if room is not None:
+                return "headroom", lambda off: self._headroom(*room, filters, kept, off)
         if self.share_of_limit or (intent.percent and not metric.is_counter_like):
             found = self._limit_pair(metric)
             if found is not None:
@@ -480,6 +533,13 @@ class Composer:
             return "state_share", lambda off: self._state_share(
                 metric, filters, kept, state, off, assumptions
             )
+        if intent.lacking and not (intent.ratio or intent.percent) and not self._is_health(metric):
+            # "keys that don't have a TTL": the whole its name is part of, less the part.
+            named = whole_by_name(metric, self.metrics)
+            if named is not None and not metric.is_counter_like:
+                return "rest_of_whole", lambda off: self._rest_of_whole(
+                    metric, named, filters, kept, off
+                )
         if (intent.ratio or intent.percent) and not self._is_health(metric):
             # "what fraction of keys expire": the part over the whole its name is part of.
             named_whole = whole_by_name(metric, self.metrics)
@@ -516,6 +576,25 @@ class Composer:
                 )
             return "rate", lambda off: self._rate(metric, filters, kept, off, assumptions)
         return "value", lambda off: self._value(metric, filters, kept, off, assumptions)
+
+    def _family_rate_asked(self) -> bool:
+        intent = self.intent
+        return bool(intent.per_second or intent.rate_word or intent.rate_seconds != 1.0)
+
+    def _unit_said(self, metric: MetricInfo) -> bool:
+        """The question asks for the family's amount in its unit ("bytes/sec", "MB",
+        "seconds spent"), not how many events there were."""
+        intent = self.intent
+        unit = base_unit(metric)
+        if unit == "bytes":
+            measured = any(
+                m.unit == "bytes" for m in self.vocab.measures if m.name in intent.measures
+            )
+            said = bool(intent.stems & _BYTE_WORDS)
+            return said or measured or (intent.unit is not None and intent.unit[0] == "bytes")
+        if unit == "seconds":
+            return bool(_TIME_SPENT.search(intent.text))
+        return False
 
     def _event_size(self, metric: MetricInfo) -> bool:
         """ "average size of a write", "average bytes per read": an amount of data counted
@@ -857,6 +936,10 @@ class Composer:
         ]
         values = metric.labels.get("quantile", ())
         q = quantiles[0]
+        if not self.intent.quantiles and (extreme := _EXTREME.search(self.intent.text)):
+            # "the longest GC pause", "worst-case": the summary's maximum, its quantile 1.
+            end = 0.0 if extreme.group(1) in ("shortest", "min", "minimum") else 1.0
+            q = end if _quantile_value(end, values) is not None else q
         written = _quantile_value(q, values)
         if written is None:
             written = number(q)
@@ -1052,6 +1135,45 @@ class Composer:
         )
         return shape, sum_a, sum_b
 
+    def _rest_of_whole(
+        self,
+        part: MetricInfo,
+        whole: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        shape, rest, all_ = self._summed_gauges(part, whole, filters, kept, offset)
+        what = f"{whole.name} - {part.name}, those without it" + _by(shape)
+        return f"{all_} - {rest}", base_unit(part), what
+
+    def _headroom_pair(self, metric: MetricInfo) -> tuple[MetricInfo, MetricInfo] | None:
+        """(used, limit) of the metric's thing, whichever of the two the metric is."""
+        limit = self.vocab.qualifiers.get("limit")
+        if limit is not None and self._says(metric, limit.metric_words):
+            for other in self.metrics:
+                if other.name != metric.name and not other.is_counter_like:
+                    partner = limit_partner(other, self.metrics, self.vocab)
+                    if partner is not None and partner.name == metric.name:
+                        return other, metric
+            used = self._used_of_limit(metric)
+            return (used, metric) if used is not None else None
+        found = limit_partner(metric, self.metrics, self.vocab) or self._limit_of_used(metric)
+        return (metric, found) if found is not None else None
+
+    def _headroom(
+        self,
+        used: MetricInfo,
+        limit: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        """How much more fits: the limit minus what is used now."""
+        shape, now, most = self._summed_gauges(used, limit, filters, kept, offset)
+        unit = base_unit(used)
+        return f"{most} - {now}", unit, f"{limit.name} - {used.name}, the room left" + _by(shape)
+
     def _free_ratio(
         self,
         free: MetricInfo,
@@ -1179,7 +1301,13 @@ class Composer:
         if intent.offset_seconds:
             offset = format_duration(intent.offset_seconds)
             earlier, _, _ = build(offset)
-            if intent.compare_then:
+            if intent.compare_then and self._change_asked(plan):
+                # "how much has it changed since a minute ago", "size now vs a minute ago,
+                # in KB": the difference, in the measure's own unit.
+                plan.promql = f"({plan.promql}) - ({earlier})"
+                plan.explanation += f", now minus {offset} earlier"
+                plan.assumptions.append("the change: positive when it grew")
+            elif intent.compare_then:
                 plan.promql = f"({plan.promql}) / ({earlier})"
                 plan.unit = "ratio"
                 plan.explanation += f", now relative to {offset} earlier"
@@ -1220,6 +1348,19 @@ class Composer:
                 plan.unit = ""
                 plan.explanation += f", in {written}"
         threshold = intent.threshold
+        if (
+            threshold is None
+            and intent.code_said is not None
+            and plan.kind == "value"
+            and {"status", "code"} <= set(split_name(metric.name))
+            and not any(str(intent.code_said[1]) in v for v in metric.labels.values())
+        ):
+            # "targets not returning a 200": the status code compared with the one said.
+            op, code = intent.code_said[:2]
+            plan.promql = f"{_paren(plan.promql)} {op} {code}"
+            plan.explanation += f", only where {op} {code}"
+            plan.empty_ok = True
+            return
         if threshold is None and intent.near_limit and plan.unit in ("ratio", "percent"):
             value = float(vocab.defaults.get("near_limit_threshold", 0.85))
             threshold = Threshold(">", value * (100 if plan.unit == "percent" else 1), "plain")
@@ -1262,6 +1403,17 @@ class Composer:
             plan.explanation = (
                 f"the {k} {'highest' if kind == 'topk' else 'lowest'}: {plan.explanation}"
             )
+
+    def _change_asked(self, plan: Plan) -> bool:
+        """A comparison with earlier read as a difference, not a ratio: when a unit or "how
+        much … changed" is asked, or of a level (a gauge) minutes ago — unless a ratio,
+        a percentage or "times" is asked, or a spike."""
+        intent = self.intent
+        if intent.spike or intent.ratio or intent.percent or _TIMES.search(intent.text):
+            return False
+        if intent.unit is not None or _CHANGE_BY.search(intent.text):
+            return True
+        return plan.kind == "value" and intent.offset_seconds <= _SHORT_COMPARISON
 
     def _unitless_size(self, metric: MetricInfo, plan: Plan) -> bool:
         """A gauge with no unit of its own whose name or help says it is a size or a length
@@ -1358,6 +1510,36 @@ def _with_label(expr: str, name: str, label: str) -> str:
 
     pattern = re.compile(rf"(?<![\w:]){re.escape(name)}(?![\w:])(\{{(?!\}}))?")
     return pattern.sub(add, expr)
+
+
+_PARTICIPLE_PLURAL = re.compile(r"\b([a-z]+?)(?:ed|d)?\s+([a-z]+s)\b")
+
+
+def _things_done_to(text: str, vocab: Vocabulary) -> bool:
+    """ "the probed endpoints", "the probe endpoints": things named by what is done to each
+    (a series word, or its participle) in the plural: each series is one of them."""
+    for match in _PARTICIPLE_PLURAL.finditer(text):
+        verb = match.group(1)
+        if {verb, verb + "e"} & vocab.series_words and stem(match.group(2)) != match.group(2):
+            return True
+    return False
+
+
+def is_info(metric: MetricInfo) -> bool:
+    """An info metric (`…_info`, `…_build_info`): 1 per thing, what it says in its labels."""
+    return metric.type == "info" or metric.name.endswith("_info")
+
+
+def _head_is_series(phrase: str, vocab: Vocabulary) -> bool:
+    """ "each probe", "per target": the things grouped are series; "each probe job": jobs
+    (the phrase's last word is what is grouped, the first only says whose)."""
+    said = [stem(w) for w in phrase.replace("_", " ").split()]
+    if not said or said[-1] in vocab.series_words:
+        return bool(said)
+    labels = {*vocab.label_synonyms, *vocab.subject_labels, *vocab.filter_label_priority}
+    if said[-1] in labels:
+        return False
+    return any(w in vocab.series_words for w in said)
 
 
 def _paren(expr: str) -> str:

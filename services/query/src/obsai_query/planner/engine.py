@@ -31,7 +31,7 @@ from obsai_query.planner.choose import (
     value_key,
 )
 from obsai_query.planner.compose import Composer, Plan, quote
-from obsai_query.planner.intent import Intent, parse_intent
+from obsai_query.planner.intent import Intent, parse_intent, side_of
 from obsai_query.planner.verify import lookup_for, verify
 from obsai_query.planner.vocabulary import Vocabulary, default_vocabulary, split_name, stem
 from obsai_query.validator import PromqlValidator
@@ -89,6 +89,10 @@ class Planner:
             composer.compose_ratio(a, b)
             for a, b in rank_ratio(intent, metrics, mentions, self.vocab)
         ]
+        parts = _listed_parts(intent, metrics, mentions, self.vocab)
+        if parts:
+            # "inserts + updates + deletes": each part on its own words, their rates added.
+            plans.append(composer.compose_parts(parts))
         plans += [
             plan for choice in choices[:_PLANS] if (plan := composer.compose(choice)) is not None
         ]
@@ -234,6 +238,21 @@ class Planner:
 _NAMED_THING = re.compile(
     r"\b([a-z][a-z0-9_\-]*)\s+(service|namespace|pod|job|database|container|endpoint|host)\b"
 )
+
+
+def _listed_parts(
+    intent: Intent, metrics: Sequence[MetricInfo], mentions: list[Mention], vocab: Vocabulary
+) -> list[Choice]:
+    """The counter each listed part names on its own words, when every part names one and no
+    two the same; else none."""
+    found: list[Choice] = []
+    for span in intent.listed_parts:
+        ranked, _ = rank(side_of(intent, span, vocab), metrics, mentions, vocab)
+        best = next((c for c in ranked[:3] if c.covered and c.metric.is_counter_like), None)
+        if best is None or any(c.metric.name == best.metric.name for c in found):
+            return []
+        found.append(best)
+    return found if len(found) >= 2 else []
 
 
 def _unmatched_words(

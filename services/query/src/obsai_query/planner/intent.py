@@ -63,6 +63,21 @@ _LESS = (
     "shorter than",
     "smaller than",
 )
+# "at least one process", "at most 3": a bound said of a number, no ranking.
+_BOUND = re.compile(r"\bat\s+(?:least|most)\b")
+# "don't have a TTL", "without an expiry", "have no TTL": the things lacking what a part has.
+_LACKING = re.compile(
+    r"\b(?:(?:don'?t|doesn'?t|do\s+not|does\s+not|never)\s+(?:have|has|carry|set)"
+    r"|(?:have|has|with)\s+no|without\s+(?:a|an|any)?)\b"
+)
+# "at least once in the last hour", "at any point": something that happened in the window.
+_ONCE = re.compile(r"\b(?:at\s+least\s+once|at\s+any\s+(?:point|time|moment)|ever)\b")
+# "not returning a 200", "anything other than 200": a status code that is not the one said.
+_NOT = re.compile(r"\b(?:not|isn'?t|aren'?t|don'?t|doesn'?t|other\s+than|except|besides|non)\b")
+# "the last 15 min": minutes, not a minimum.
+_MINUTES = re.compile(r"\b(?:\d+(?:\.\d+)?|an?|one|few)\s*mins?\b")
+# "which command takes the longest": which one ranks first by how long it takes.
+_WHICH_EXTREME = re.compile(r"\b(longest|shortest)\b")
 _AGO = re.compile(rf"\b{_NUMBER}\s*{_TIME_UNIT}\s+ago\b")
 _THEN = re.compile(
     r"\b(?:to|than|vs\.?|versus|with|against|and)\s+(?:the\s+)?(?:same\s+time\s+)?"
@@ -85,7 +100,7 @@ _WHICH = re.compile(r"\b(?:which|what)\s+(?:\d+\s+)?([a-z][a-z_\-]+)")
 _SUPERLATIVE = re.compile(
     r"\b(?:top|bottom)?\s*(?:\d+\s+)?"
     r"(?:most|least|busiest|slowest|fastest|biggest|largest|smallest|heaviest|highest|lowest|"
-    r"hottest|worst|quietest)\s+([a-z][a-z_\-]+)"
+    r"hottest|worst|quietest|longest|shortest)\s+([a-z][a-z_\-]+)"
 )
 # "top 3 redis commands by …": the ranked things are the last word before "by/in/…".
 _TOP_SUBJECT = re.compile(
@@ -121,7 +136,10 @@ _HOW_MANY = re.compile(
     r"\b(?:how\s+many|(?:the\s+)?number\s+of)\s+((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)"
 )
 _IN_UNIT = re.compile(
-    r"\b(?:in|as|into)\s+(mb|mib|gb|gib|kb|kib|tb|bytes|megabytes|gigabytes|kilobytes|"
+    # "in Mbit/s", "Mbps": bits of a data rate, in the network's decimal units.
+    r"\b(?:in\s+)?(kbit|mbit|gbit|kbits|mbits|gbits|kilobits|megabits|gigabits|kbps|mbps|gbps)"
+    r"(?:/s|ps)?\b"
+    r"|\b(?:in|as|into)\s+(mb|mib|gb|gib|kb|kib|tb|bytes|megabytes|gigabytes|kilobytes|"
     r"ms|milliseconds|seconds|microseconds|minutes|hours|days)\b"
     r"|\b(mb|mib|gb|gib|kb|kib)\s*(?:/s|per\s+second)\b"
     # "redis memory MB", "how many GB of disk", "(KB)": a unit of data or a small unit of
@@ -214,6 +232,16 @@ class Intent:
     percent: bool = False
     share_of_limit: bool = False
     near_limit: bool = False
+    # "how many more fit before it is full", "headroom": the limit minus what is used.
+    headroom: bool = False
+    # "keys that don't have a TTL", "tables with no index": the rest of a whole, the whole
+    # minus the part that has it.
+    lacking: bool = False
+    # "targets not returning a 200": (op, code, start, end) of a status code said as one
+    # to compare a metric that is a status code with.
+    code_said: tuple[str, int, int, int] | None = None
+    # "(inserts + updates + deletes)": the spans of parts listed to be added up.
+    listed_parts: list[tuple[int, int]] = field(default_factory=list)
     peak: str = ""  # max | min, over the question's window
     growth: bool = False
     top: tuple[str, int] | None = None  # (topk | bottomk, k)
@@ -330,6 +358,24 @@ def split_run_together(text: str, vocab: Vocabulary) -> str:
     return re.sub(r"[a-z]+", split, text)
 
 
+def spell_out_short_forms(text: str, vocab: Vocabulary) -> str:
+    """ "conns", "cmds": a short form metric names use, said in a question for a measure
+    ("which database has the most conns"), spelt out as the measure's word."""
+    says = vocab.measure_say_words
+
+    def spell(match: re.Match[str]) -> str:
+        word = match.group(0)
+        if word in says or stem(word) in says or word in vocab.common_words:
+            return word
+        full = vocab.abbreviations.get(word) or vocab.abbreviations.get(stem(word)) or ()
+        if len(full) != 1 or " " in full[0] or stem(full[0]) not in says:
+            return word
+        plural = word != stem(word) and not full[0].endswith("s")
+        return full[0] + ("s" if plural else "")
+
+    return re.sub(r"[a-z]+", spell, text)
+
+
 def _common_prefix(a: str, b: str) -> str:
     n = 0
     while n < min(len(a), len(b)) and a[n] == b[n]:
@@ -351,6 +397,7 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     text = vocab.rewrite(" ".join(_UNDERSCORE.sub(" ", question.lower()).split()))
     text, corrections = correct_spelling(text, vocab, known)
     text = split_run_together(text, vocab)
+    text = spell_out_short_forms(text, vocab)
     intent = Intent(question=question, text=text, corrections=corrections)
     intent.tokens = [(stem(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
     _measures(intent, vocab)
@@ -362,7 +409,51 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     _statuses(intent, vocab)
     _ratio_of(intent)
     _per_core(intent, vocab)
+    _extreme_per_group(intent, vocab)
+    _listed_parts(intent, vocab)
     return intent
+
+
+_PART_LIST = re.compile(r"[a-z][a-z_\-]*(?:\s*(?:\+|\bplus\b)\s*[a-z][a-z_\-]*)+")
+
+
+def _listed_parts(intent: Intent, vocab: Vocabulary) -> None:
+    """ "rows written (inserts + updates + deletes)", "user plus system": the parts said one
+    by one, each a measure of its own, to be added up."""
+    for match in _PART_LIST.finditer(intent.text):
+        spans = [
+            (match.start() + m.start(), match.start() + m.end())
+            for m in re.finditer(r"[a-z][a-z_\-]*", match.group(0))
+            if m.group(0) != "plus"
+        ]
+        said = [intent.text[a:b] for a, b in spans]
+        if len(spans) >= 2 and all(len(w) >= 4 and stem(w) not in vocab.common_words for w in said):
+            intent.listed_parts = spans
+            return
+
+
+# "per job", "for each target": a grouping said outright ("by X" often names a ranking).
+_SAID_GROUP = re.compile(r"\b(?:per|each|every)\s+[a-z]")
+# What ranks things rather than saying an extreme of each: "top", "which", a number.
+_RANKS = re.compile(r"\b(?:top|bottom|which|rank|ranked|ranking)\b")
+
+
+def _extreme_per_group(intent: Intent, vocab: Vocabulary) -> None:
+    """ "longest GC pause per job", "slowest probe duration per target in the last 5m": a
+    superlative said of each of the things grouped is the extreme of each (its highest over
+    the window when one is said), not a ranking of the things."""
+    if intent.top is None or not intent.group_words or not _SAID_GROUP.search(intent.text):
+        return
+    if _RANKS.search(intent.text) or _top_number_given(intent.text):
+        return
+    kind, _ = intent.top
+    intent.top = None
+    if intent.window_word and not intent.peak:
+        intent.peak = "max" if kind == "topk" else "min"
+
+
+def _top_number_given(text: str) -> bool:
+    return bool(re.search(r"\b(?:the)\s+\d+\b|\b\d+\s+(?:most|least|[a-z]+est)\b", text))
 
 
 def _per_core(intent: Intent, vocab: Vocabulary) -> None:
@@ -505,6 +596,9 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.share_of_things = True
         intent.share_state_at = share_of_things.end()
     intent.near_limit = vocab.says("near_limit", text)
+    intent.headroom = vocab.says("headroom", text)
+    intent.lacking = bool(_LACKING.search(text))
+    intent.consumed.extend(vocab.where("headroom", text))
     intent.growth = vocab.says("growth", text)
     intent.breaking = vocab.says("breaking", text)
     intent.spike = vocab.says("spike", text)
@@ -533,8 +627,12 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
     intent.uptime = "uptime" in intent.measures or intent.since
     if vocab.says("peak", text):
         intent.peak = "max"
-    elif vocab.says("minimum_over_time", text):
+    elif vocab.says("minimum_over_time", _blank(_MINUTES, text)):
         intent.peak = "min"
+    if not intent.peak and _ONCE.search(text) and _WINDOW.search(text):
+        # "failed at least once in the last 5 min": down at its lowest over the window; "ever
+        # above …": at its highest.
+        intent.peak = "min" if intent.down else "max"
     for name in ("average", "per_second", "rate", "ratio", "percent", "total", "graph"):
         intent.consumed.extend(vocab.where(name, text))
     if vocab.says("which", text) or intent.breaking:
@@ -604,14 +702,16 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             intent.longer_than = value
             intent.threshold = None
 
-    top_n = _TOP_N.search(text)
+    unbounded = _blank(_BOUND, text)
+    top_n = _TOP_N.search(unbounded)
     count = 0
     if top_n:
         count = int(next(g for g in top_n.groups() if g))
         intent.consumed.append(top_n.span())
-    if vocab.says("bottom", text):
+    ends = _WHICH_EXTREME.search(unbounded) if _WHICH.search(text) else None
+    if vocab.says("bottom", unbounded) or (ends and ends.group(1) == "shortest"):
         intent.top = ("bottomk", count or int(vocab.defaults.get("top_k", 5)))
-    elif vocab.says("top", text) or count:
+    elif vocab.says("top", unbounded) or count or ends:
         intent.top = ("topk", count or int(vocab.defaults.get("top_k", 5)))
     if intent.top and not count and intent.peak and not vocab.says("top", text):
         intent.top = None
@@ -628,7 +728,7 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             intent.unit = (kind, factor, unit)
             intent.consumed.append(match.span())
 
-    if (match := _HOW_MANY.search(text)) and not intent.per_second:
+    if (match := _HOW_MANY.search(text)) and not intent.per_second and not intent.headroom:
         noun = match.group(1).split()
         while len(noun) > 1 and (
             stem(noun[-1]) in vocab.common_words or stem(noun[-1]) in vocab.operation_words
@@ -642,6 +742,11 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
                 rest,
             )
         )
+
+
+def _blank(pattern: re.Pattern[str], text: str) -> str:
+    """The text with the pattern's matches blanked (same length, so spans still hold)."""
+    return pattern.sub(lambda m: " " * len(m.group(0)), text)
 
 
 def _ranked_subject(text: str) -> bool:
@@ -749,7 +854,7 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
         if text[match.start() : match.start() + 5] == "which":
             intent.which = True
     for pattern in (_SUPERLATIVE, _TOP_SUBJECT, _SUBJECT_WITH):
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(_blank(_BOUND, text)):
             word = next(g for g in match.groups() if g)
             if pattern is _SUPERLATIVE and (noun := _NOUN_AFTER.match(text[match.start(1) :])):
                 # "the most called redis command", "the biggest postgres database": the last
@@ -788,6 +893,13 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
 
 def _statuses(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
+    for match in vocab.status_code.finditer(text):
+        if match.group(1)[0] not in "123" or intent.threshold is not None:
+            continue  # 4xx/5xx name errors; "over 200" is a threshold
+        before = text[max(0, match.start() - 30) : match.start()]
+        op = "!=" if _NOT.search(before) else "=="
+        intent.code_said = (op, int(match.group(1)), match.start(), match.end())
+        break
     for name, (patterns, _pattern) in vocab.status_classes.items():
         if any(p.search(text) for p in patterns):
             intent.status_classes.append(name)
