@@ -12,7 +12,9 @@ Measured per request, from the service's own `timings_ms` and at the client:
   search or answer is reused from an earlier question: once with the catalog's
   embedding cache as deployed (the vocabulary's recurring search words may hit
   it, a question's own texts never do), once with no embedding cache at all
-  (every text embedded); each engine and each case gets a fresh catalog;
+  (every text embedded that the catalog has not searched before at its current
+  version: a recurring text's candidates are kept, not its vector); each engine
+  and each case gets a fresh catalog;
 - cache hit = the seed questions again and again: the whole RPC as the client
   sees it, and the server's total.
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from obsai_catalog import pagination
 from obsai_catalog.describe import content_hash, describe, text_hash
 from obsai_catalog.embedding import Embedder, to_pgvector
+from obsai_catalog.recognition import LabelHit, Recognised, ServiceHit
 from obsai_catalog.records import (
     BatchResult,
     DiscoveredMetric,
@@ -42,11 +44,11 @@ from obsai_catalog.search import (
 )
 from obsai_catalog.store import (
     CandidateFacts,
+    Candidates,
+    CatalogState,
     CatalogStore,
-    LabelHit,
     LexicalQuery,
     PreparedMetric,
-    ServiceHit,
 )
 from obsai_common.errors import InvalidArgument, NotFound
 
@@ -112,12 +114,14 @@ class Catalog:
         stale_grace_seconds: int = 7 * 24 * 3600,
         search_candidates: int = 100,
         weights: FusionWeights | None = None,
+        signal_cache_size: int = 1024,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._grace = stale_grace_seconds
         self._candidates = search_candidates
         self._weights = weights or FusionWeights()
+        self._signals = SignalCache(signal_cache_size)
 
     async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         return await asyncio.to_thread(self._embedder.embed, list(texts))
@@ -254,7 +258,12 @@ class Catalog:
     ) -> tuple[SearchResult, list[Example]]:
         """`search`, and `find_similar_examples` when `examples` is given, together:
         every text embedded in one run of the model while the database ranks the
-        texts' words, then the nearest metrics and the examples read side by side."""
+        texts' words, then the nearest metrics and the examples read side by side.
+
+        A text searched before at the same catalog version (the vocabulary's search
+        words recur across questions) reuses its candidates from both signals; the
+        question is embedded for the examples only when there are examples to find.
+        """
         text = _require(text, "text", MAX_TEXT_LENGTH)
         texts = [text, *self._more_texts(text, more_texts)]
         k = _k(k, DEFAULT_K, MAX_K)
@@ -264,49 +273,115 @@ class Catalog:
             await self.get_service(service)
         n = max(self._candidates, k * 3)
         terms = [question_terms(t) for t in texts]
-        recognised = await self._store.recognise(
-            [term for words in terms for term in words], service
-        )
+        asked = [term for words in terms for term in words]
+        examples_key = self._embedder.model_id if examples is not None else None
+        recognised, check = await self._recognise(asked, service, examples_key)
+        found = await self._search(texts, terms, service, k, n, examples, recognised, check)
+        if found is None:
+            # The catalog changed since the recognition index was read: once more,
+            # recognised by the database at the version it reads.
+            recognised = await self._store.recognise(asked, service, examples_key)
+            found = await self._search(texts, terms, service, k, n, examples, recognised, None)
+            assert found is not None
+        return found
+
+    async def _recognise(
+        self, terms: Sequence[str], service: str, examples_key: str | None
+    ) -> tuple[Recognised, asyncio.Future[CatalogState] | None]:
+        """What `terms` name: from the in-memory index (at once, with the catalog's
+        state read beside it to confirm the index's version), or from the database
+        when the catalog is too large to index."""
+        index = await self._store.recognition()
+        if index is None:
+            recognised = await self._store.recognise(terms, service, examples_key)
+            if recognised.catalog_version != self._store.recognition_version:
+                # Counted again at each new version: the catalog may fit once more.
+                await self._store.recognition(recognised.catalog_version)
+            return recognised, None
+        check = asyncio.ensure_future(self._store.state(examples_key))
+        recognised = index.recognise(terms, service, self._store.may_have_examples(examples_key))
+        return recognised, check
+
+    async def _search(
+        self,
+        texts: Sequence[str],
+        terms: Sequence[Sequence[str]],
+        service: str,
+        k: int,
+        n: int,
+        examples: ExampleQuery | None,
+        recognised: Recognised,
+        check: asyncio.Future[CatalogState] | None,
+    ) -> tuple[SearchResult, list[Example]] | None:
+        """`ground` once recognised; None when `check` shows the recognition was read
+        at another catalog version than the catalog's."""
+        version = recognised.catalog_version
         readings = [
             _Reading(t, set(words), recognised.services, recognised.label_hits)
             for t, words in zip(texts, terms, strict=True)
         ]
+        queries = list(dict.fromkeys(LexicalQuery(r.meaning, r.tsquery) for r in readings))
+        meanings = list(dict.fromkeys(r.meaning for r in readings))
+        by_query = self._signals.known(version, ("lexical", service, n), queries)
+        by_meaning = self._signals.known(version, ("vector", service, n), meanings)
         # The lexical signal needs no embedding: the database ranks words while the
         # model embeds the texts.
-        lexical = asyncio.ensure_future(
-            self._store.lexical(
-                [LexicalQuery(r.meaning, r.tsquery) for r in readings],
-                service,
-                n,
-                recognised.catalog_version,
-            )
+        unranked = [q for q in queries if q not in by_query]
+        lexical = (
+            asyncio.ensure_future(self._store.lexical(unranked, service, n, version))
+            if unranked
+            else None
         )
         try:
-            embedded = [r.meaning for r in readings]
-            if examples is not None:
-                embedded.append(examples.text)
-            unique = list(dict.fromkeys(embedded))
-            vectors = dict(zip(unique, await self._embed(unique), strict=True))
-            meanings = list(dict.fromkeys(r.meaning for r in readings))
-            nearest = self._store.nearest([vectors[m] for m in meanings], service, n)
+            unsearched = [m for m in meanings if m not in by_meaning]
+            wanted = examples if examples is not None and recognised.has_examples else None
+            embedded = list(unsearched)
+            if wanted is not None:
+                embedded.append(wanted.text)
+            vectors = await self._vectors(embedded)
+            if check is not None:
+                state = await check
+                if state.version != version:
+                    await self._store.recognition(state.version)
+                    return None
+                if examples is not None and state.has_examples and wanted is None:
+                    # The first examples since this process last looked.
+                    wanted = examples
+                    vectors.update(await self._vectors([wanted.text]))
+            nearest = self._nearest([vectors[m] for m in unsearched], service, n)
             similar: list[Example] = []
-            if examples is None:
+            if wanted is None:
                 near = await nearest
             else:
                 near, similar = await asyncio.gather(
-                    nearest, self._similar(vectors[examples.text], examples)
+                    nearest, self._similar(vectors[wanted.text], wanted)
                 )
-            words = await lexical
+            words = await lexical if lexical is not None else None
         finally:
-            if not lexical.done():
-                lexical.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await lexical
-        by_meaning = dict(zip(meanings, near.ranked, strict=True))
-        facts = {**near.facts, **words.facts}
+            for task in (lexical, check):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
+        if near is not None:
+            by_meaning.update(
+                self._signals.remember(version, ("vector", service, n), near, unsearched)
+            )
+        if words is not None:
+            by_query.update(
+                self._signals.remember(version, ("lexical", service, n), words, unranked)
+            )
+        facts: dict[int, CandidateFacts] = {}
+        for ranked in (*by_meaning.values(), *by_query.values()):
+            facts.update(ranked.facts)
         fused = [
-            r.fuse(by_meaning[r.meaning], found, facts, self._weights)[:k]
-            for r, found in zip(readings, words.ranked, strict=True)
+            r.fuse(
+                by_meaning[r.meaning].ids,
+                by_query[LexicalQuery(r.meaning, r.tsquery)].ids,
+                facts,
+                self._weights,
+            )[:k]
+            for r in readings
         ]
         best = fused[0] if len(fused) == 1 else _merged(fused)
         records = await self._store.metrics_by_id([f.id for f in best])
@@ -331,6 +406,15 @@ class Catalog:
             matches,
         )
         return result, similar
+
+    async def _vectors(self, texts: Sequence[str]) -> dict[str, list[float]]:
+        unique = list(dict.fromkeys(texts))
+        return dict(zip(unique, await self._embed(unique), strict=True)) if unique else {}
+
+    async def _nearest(
+        self, vectors: Sequence[Sequence[float]], service: str, n: int
+    ) -> Candidates | None:
+        return await self._store.nearest(vectors, service, n) if vectors else None
 
     @staticmethod
     def _more_texts(text: str, more_texts: Sequence[str]) -> list[str]:
@@ -383,6 +467,63 @@ class ExampleQuery:
         return ExampleQuery(text, k, self.min_similarity)
 
 
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    """One text's candidates from one signal: ids, best first, and their facts."""
+
+    ids: list[int]
+    facts: dict[int, CandidateFacts]
+
+
+Key = TypeVar("Key", bound=Hashable)
+
+
+class SignalCache:
+    """Each search text's candidates from each signal, at one catalog version.
+
+    The same text, service and candidate count at the same catalog version get the
+    same candidates, so a recurring text (the vocabulary's search words recur
+    across questions) is ranked by the database once per version. Bounded: the
+    least recently used go first; a new version empties it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._version = -1
+        self._items: OrderedDict[tuple[Hashable, Hashable], Ranked] = OrderedDict()
+
+    def known(self, version: int, signal: Hashable, keys: Sequence[Key]) -> dict[Key, Ranked]:
+        """The cached candidates of those of `keys` seen at `version`."""
+        found: dict[Key, Ranked] = {}
+        if version != self._version:
+            return found
+        for key in keys:
+            item = self._items.get((signal, key))
+            if item is not None:
+                self._items.move_to_end((signal, key))
+                found[key] = item
+        return found
+
+    def remember(
+        self, version: int, signal: Hashable, found: Candidates, keys: Sequence[Key]
+    ) -> dict[Key, Ranked]:
+        """`found` split by text (`keys`, in its queries' order), kept if `version`
+        is the newest seen."""
+        ranked = {
+            key: Ranked(ids, {i: found.facts[i] for i in ids})
+            for key, ids in zip(keys, found.ranked, strict=True)
+        }
+        if version > self._version:
+            self._items.clear()
+            self._version = version
+        if version == self._version and self._size > 0:
+            for key, item in ranked.items():
+                self._items[(signal, key)] = item
+            while len(self._items) > self._size:
+                self._items.popitem(last=False)
+        return ranked
+
+
 class _Reading:
     """One search text as the search reads it: the services and label values it
     names, what it asks about (`meaning`) and its full-text query."""
@@ -412,13 +553,16 @@ class _Reading:
     ) -> list[Fused]:
         named = {s.name for s in self.services}
         candidates = {*vector, *lexical}
-        service_ids = {i for i in candidates if named.intersection(facts[i].services)}
+        service_ids = (
+            {i for i in candidates if not named.isdisjoint(facts[i].services)} if named else set()
+        )
         distinct: dict[int, set[str]] = {}
         for hit in self.label_hits:
             distinct.setdefault(hit.metric_id, set()).add(hit.value.lower())
         values_per_metric = {mid: len(values) for mid, values in distinct.items()}
+        asked = self.asked
         names_per_metric = {
-            i: len(self.asked & {n.lower() for n in facts[i].label_names}) for i in candidates
+            i: len(asked.intersection(facts[i].label_names_lower)) for i in candidates
         }
         return fuse(
             vector,

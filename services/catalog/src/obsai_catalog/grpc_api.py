@@ -6,7 +6,10 @@ interceptor; errors are `obsai_common.errors` raised by the domain.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from obsai.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
 from obsai_catalog.catalog import Catalog, ExampleQuery
@@ -51,25 +54,43 @@ def metric_type(number: int) -> MetricType:
         raise InvalidArgument(f"unknown metric type {number}", details={"field": "type"}) from None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _set_timestamp(target: Timestamp, value: datetime) -> None:
+    """`to_timestamp`'s seconds and nanos (a naive time taken as UTC), set in place and
+    without protobuf's pure-Python FromDatetime: a search returns dozens of metrics."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    since = value - _EPOCH
+    target.seconds = since.days * 86400 + since.seconds
+    target.nanos = since.microseconds * 1000
+
+
+def _fill_metric(target: catalog_pb2.Metric, m: MetricRecord) -> None:
+    """Writes `m` into an empty message in place: no nested message is built and then
+    copied in, which halves the cost of a search's response."""
+    target.name = m.name
+    target.family = m.family
+    target.type = _TYPE_NUMBERS[m.type]  # type: ignore[assignment]
+    target.type_source = _SOURCE_NUMBERS[m.type_source]  # type: ignore[assignment]
+    target.help = m.help
+    target.unit = m.unit
+    add_label = target.labels.add
+    for lv in m.labels:
+        add_label(name=lv.name, values=lv.values, truncated=lv.truncated)
+    target.series_count = m.series_count
+    target.services.extend(m.services)
+    target.namespaces.extend(m.namespaces)
+    _set_timestamp(target.first_seen_at, m.first_seen_at)
+    _set_timestamp(target.last_seen_at, m.last_seen_at)
+    target.stale = m.stale
+
+
 def metric_to_proto(m: MetricRecord) -> catalog_pb2.Metric:
-    return catalog_pb2.Metric(
-        name=m.name,
-        family=m.family,
-        type=_TYPE_NUMBERS[m.type],  # type: ignore[arg-type]
-        type_source=_SOURCE_NUMBERS[m.type_source],  # type: ignore[arg-type]
-        help=m.help,
-        unit=m.unit,
-        labels=[
-            common_pb2.LabelValues(name=lv.name, values=lv.values, truncated=lv.truncated)
-            for lv in m.labels
-        ],
-        series_count=m.series_count,
-        services=m.services,
-        namespaces=m.namespaces,
-        first_seen_at=to_timestamp(m.first_seen_at),
-        last_seen_at=to_timestamp(m.last_seen_at),
-        stale=m.stale,
-    )
+    message = catalog_pb2.Metric()
+    _fill_metric(message, m)
+    return message
 
 
 def service_to_proto(s: ServiceRecord) -> catalog_pb2.Service:
@@ -98,19 +119,17 @@ def example_to_proto(e: Example) -> catalog_pb2.Example:
 
 
 def search_to_proto(found: SearchResult) -> catalog_pb2.SearchMetricsResponse:
-    return catalog_pb2.SearchMetricsResponse(
-        results=[
-            catalog_pb2.ScoredMetric(
-                metric=metric_to_proto(r.metric), score=r.score, matched=r.matched
-            )
-            for r in found.results
-        ],
+    response = catalog_pb2.SearchMetricsResponse(
         services=found.services,
         label_matches=[
             catalog_pb2.LabelMatch(label=m.label, value=m.value, metric=m.metric)
             for m in found.label_matches
         ],
     )
+    add_result = response.results.add
+    for r in found.results:
+        _fill_metric(add_result(score=r.score, matched=r.matched).metric, r.metric)
+    return response
 
 
 def discovered_metric(m: catalog_pb2.DiscoveredMetric) -> DiscoveredMetric:

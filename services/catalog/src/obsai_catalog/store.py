@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import asyncpg
 
+from obsai_catalog.recognition import LabelHit, Recognised, RecognitionIndex, ServiceHit
 from obsai_catalog.records import (
     BatchResult,
     DiscoveredMetric,
@@ -35,6 +37,9 @@ from obsai_catalog.trigrams import NameIndex, pg_int_array
 # Label values never worth recognising in a question: bucket bounds, quantiles.
 _UNRECOGNISED_LABELS = frozenset({"le", "quantile"})
 
+
+# Sampled label values kept in memory for recognising questions, at most.
+MAX_RECOGNISED_VALUES = 100_000
 
 # HNSW candidate list of vector searches, unless a search asks for more rows.
 DEFAULT_EF_SEARCH = 100
@@ -87,31 +92,6 @@ class PreparedMetric:
 
 
 @dataclass(frozen=True, slots=True)
-class ServiceHit:
-    name: str
-    # lower(name), as PostgreSQL lowers it: the question term it matched.
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class LabelHit:
-    metric_id: int
-    label: str
-    value: str
-    # lower(value), as PostgreSQL lowers it: the question term it matched.
-    key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Recognised:
-    """What a question's terms name, and the catalog version they were read at."""
-
-    services: list[ServiceHit]
-    label_hits: list[LabelHit]
-    catalog_version: int
-
-
-@dataclass(frozen=True, slots=True)
 class LexicalQuery:
     """One text's lexical search: its words, and its full-text query ('' for none)."""
 
@@ -120,11 +100,25 @@ class LexicalQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class CandidateFacts:
-    """What fusion needs of a candidate besides its ranks."""
+class CatalogState:
+    """The catalog's version and whether examples exist for one embedding key."""
+
+    version: int
+    has_examples: bool
+
+
+class CandidateFacts(NamedTuple):
+    """What fusion needs of a candidate besides its ranks (a tuple: hundreds are made
+    per search)."""
 
     label_names: tuple[str, ...]
     services: tuple[str, ...]
+    # The label names lower-cased, as fusion compares them with a question's words.
+    label_names_lower: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, label_names: Sequence[str], services: Sequence[str]) -> CandidateFacts:
+        return cls(tuple(label_names), tuple(services), frozenset(n.lower() for n in label_names))
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,29 +131,64 @@ class Candidates:
 
     @classmethod
     def of(cls, rows: Sequence[asyncpg.Record], queries: int) -> Candidates:
-        """From rows of (id, label_names, services, texts[], ranks[]), texts 1-based."""
+        """From rows of (id, label_names, services, texts[], ranks[]) in that order,
+        texts 1-based."""
         ranks: list[list[tuple[int, int]]] = [[] for _ in range(queries)]
         facts: dict[int, CandidateFacts] = {}
-        for row in rows:
-            metric_id = row["id"]
-            facts[metric_id] = CandidateFacts(tuple(row["label_names"]), tuple(row["services"]))
-            for text, rank in zip(row["texts"], row["ranks"], strict=True):
+        of = CandidateFacts.of
+        for metric_id, label_names, services, texts, text_ranks in rows:
+            facts[metric_id] = of(label_names, services)
+            for text, rank in zip(texts, text_ranks, strict=True):
                 ranks[text - 1].append((rank, metric_id))
         return cls([[i for _, i in sorted(found)] for found in ranks], facts)
 
 
-def _metric_record(row: asyncpg.Record) -> MetricRecord:
+# By value: a dict lookup, not the enum's call, for the many records a search reads
+# (the columns only ever hold these values: the store writes them from the enums).
+_METRIC_TYPES = {t.value: t for t in MetricType}
+_TYPE_SOURCES = {s.value: s for s in TypeSource}
+
+
+def _label_samples(labels: Sequence[dict[str, Any]]) -> tuple[LabelSample, ...]:
+    return tuple(
+        LabelSample(item["name"], tuple(item["values"]), bool(item["truncated"])) for item in labels
+    )
+
+
+class LabelsCache:
+    """A metric's labels by their JSON text (jsonb's canonical form): the metrics a
+    search returns recur across questions, and reading their label samples (dozens
+    of values each) is most of the cost of reading a record. Bounded, least
+    recently used first out."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._items: OrderedDict[str, tuple[LabelSample, ...]] = OrderedDict()
+
+    def read(self, text: str) -> tuple[LabelSample, ...]:
+        labels = self._items.get(text)
+        if labels is None:
+            labels = _label_samples(json.loads(text))
+            self._items[text] = labels
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+        else:
+            self._items.move_to_end(text)
+        return labels
+
+
+def _metric_record(
+    row: asyncpg.Record, labels: tuple[LabelSample, ...] | None = None
+) -> MetricRecord:
+    """A row of metric_view; `labels` when they were read from its JSON text apart."""
     return MetricRecord(
         name=row["name"],
         family=row["family"],
-        type=MetricType(row["type"]),
-        type_source=TypeSource(row["type_source"]),
+        type=_METRIC_TYPES[row["type"]],
+        type_source=_TYPE_SOURCES[row["type_source"]],
         help=row["help"],
         unit=row["unit"],
-        labels=tuple(
-            LabelSample(item["name"], tuple(item["values"]), bool(item["truncated"]))
-            for item in row["labels"]
-        ),
+        labels=_label_samples(row["labels"]) if labels is None else labels,
         series_count=row["series_count"],
         services=tuple(row["services"]),
         namespaces=tuple(row["namespaces"]),
@@ -213,12 +242,26 @@ def _service_hash(service: DiscoveredService) -> str:
 
 
 class CatalogStore:
-    def __init__(self, pool: asyncpg.Pool, ef_search: int = DEFAULT_EF_SEARCH) -> None:
-        """`ef_search`: what the pool's connections were set up with (`init_connection`)."""
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        ef_search: int = DEFAULT_EF_SEARCH,
+        max_recognised_values: int = MAX_RECOGNISED_VALUES,
+    ) -> None:
+        """`ef_search`: what the pool's connections were set up with (`init_connection`);
+        `max_recognised_values`: the most sampled label values kept in memory for
+        recognition (`recognition`); a larger catalog is recognised by the database."""
         self._pool = pool
         self._ef_search = ef_search_for(ef_search)
         self._names: NameIndex | None = None
         self._names_lock = asyncio.Lock()
+        self._max_values = max_recognised_values
+        # (version, index), the index None when the catalog had too many label values.
+        self._recognition: tuple[int, RecognitionIndex | None] | None = None
+        self._recognition_lock = asyncio.Lock()
+        # Embedding keys known to have examples (examples are only ever added).
+        self._with_examples: set[str] = set()
+        self._labels = LabelsCache()
 
     async def version(self) -> int:
         version: int = await self._pool.fetchval("SELECT version FROM catalog_state")
@@ -373,10 +416,17 @@ class CatalogStore:
         return None if row is None else _metric_record(row)
 
     async def metrics_by_id(self, ids: Sequence[int]) -> dict[int, MetricRecord]:
+        # The labels as jsonb's text: parsed once per distinct value (`LabelsCache`).
         rows = await self._pool.fetch(
-            "SELECT * FROM metric_view WHERE id = ANY($1::bigint[])", list(ids)
+            """
+            SELECT id, name, family, type, type_source, help, unit, labels::text AS labels,
+                   series_count, services, namespaces, first_seen_at, last_seen_at, stale
+            FROM metric_view WHERE id = ANY($1::bigint[])
+            """,
+            list(ids),
         )
-        return {r["id"]: _metric_record(r) for r in rows}
+        read = self._labels.read
+        return {r["id"]: _metric_record(r, read(r["labels"])) for r in rows}
 
     # -- search ------------------------------------------------------------------
 
@@ -522,19 +572,109 @@ class CatalogStore:
         )
         return Candidates.of(rows, len(vectors))
 
-    async def recognise(self, terms: Sequence[str], service: str) -> Recognised:
+    async def state(self, examples_key: str | None = None) -> CatalogState:
+        """The catalog's version and, given an `examples_key`, whether any example was
+        remembered with that embedding key."""
+        row = await self._pool.fetchrow(
+            """
+            SELECT version, $1::text IS NOT NULL AND EXISTS (
+                       SELECT 1 FROM examples WHERE embedding_key = $1::text
+                   ) AS has_examples
+            FROM catalog_state
+            """,
+            examples_key,
+        )
+        assert row is not None
+        if row["has_examples"] and examples_key is not None:
+            self._with_examples.add(examples_key)
+        return CatalogState(row["version"], row["has_examples"])
+
+    def may_have_examples(self, examples_key: str | None) -> bool:
+        """Whether examples were seen for `examples_key` (they are never removed by
+        the catalog, so a key seen stays seen; a key not seen may have some since)."""
+        return examples_key is not None and examples_key in self._with_examples
+
+    async def recognition(self, version: int | None = None) -> RecognitionIndex | None:
+        """The services and sampled label values to recognise questions by, in memory:
+        the index last read (any version) or, given a `version` it is not at, read
+        again. None while the catalog holds more label values than are kept."""
+        async with self._recognition_lock:
+            if self._recognition is None or (
+                version is not None and self._recognition[0] != version
+            ):
+                self._recognition = await self._read_recognition()
+            return self._recognition[1]
+
+    @property
+    def recognition_version(self) -> int | None:
+        """The catalog version the recognition index was last read at."""
+        return None if self._recognition is None else self._recognition[0]
+
+    async def _read_recognition(self) -> tuple[int, RecognitionIndex | None]:
+        row = await self._pool.fetchrow(
+            "SELECT (SELECT version FROM catalog_state) AS version,"
+            " (SELECT count(*) FROM label_values) AS label_values"
+        )
+        assert row is not None
+        if row["label_values"] > self._max_values:
+            return row["version"], None
+        # One statement, one snapshot; sorted as `recognise` sorts its hits.
+        rows = await self._pool.fetch(
+            """
+            SELECT * FROM (
+                SELECT 'v' AS kind, version AS metric_id, NULL::text[] AS services,
+                       '' AS label, '' AS value, '' AS key
+                FROM catalog_state
+                UNION ALL
+                SELECT 's', NULL, NULL, '', name, lower(name)
+                FROM services WHERE stale_since IS NULL
+                UNION ALL
+                SELECT 'm', id, services, '', '', '' FROM metrics WHERE stale_since IS NULL
+                UNION ALL
+                (SELECT 'l', lv.metric_id, NULL, lv.label, lv.value, lower(lv.value)
+                 FROM label_values lv JOIN metrics m ON m.id = lv.metric_id
+                 WHERE m.stale_since IS NULL
+                 LIMIT $1)
+            ) item
+            ORDER BY kind DESC, value
+            """,
+            self._max_values + 1,
+        )
+        version: int = next(r["metric_id"] for r in rows if r["kind"] == "v")
+        values = [
+            LabelHit(r["metric_id"], r["label"], r["value"], r["key"])
+            for r in rows
+            if r["kind"] == "l"
+        ]
+        if len(values) > self._max_values:
+            return version, None
+        return version, RecognitionIndex(
+            version,
+            [ServiceHit(r["value"], r["key"]) for r in rows if r["kind"] == "s"],
+            values,
+            {r["metric_id"]: r["services"] for r in rows if r["kind"] == "m"},
+        )
+
+    async def recognise(
+        self, terms: Sequence[str], service: str, examples_key: str | None = None
+    ) -> Recognised:
         """Services and sampled label values that the question's terms name exactly,
-        and the catalog's version.
+        the catalog's version and, given an `examples_key`, whether any example was
+        remembered with that embedding key.
 
         Each hit carries the term it matched (`key`), so one call serves several texts.
         """
         rows = await self._pool.fetch(
             """
-            -- One row of kind 'v' carries the catalog version (in metric_id), then
-            -- services ('s', by name) and label values ('l').
+            -- One row of kind 'v' carries the catalog version (in metric_id) and
+            -- whether examples exist (in label), then services ('s', by name) and
+            -- label values ('l').
             SELECT * FROM (
-                SELECT 'v' AS kind, version AS metric_id, '' AS label, '' AS value,
-                       '' AS key
+                SELECT 'v' AS kind, version AS metric_id,
+                       CASE WHEN $3::text IS NOT NULL AND EXISTS (
+                           SELECT 1 FROM examples WHERE embedding_key = $3::text
+                       ) THEN 'examples' ELSE '' END AS label,
+                       '' AS value, '' AS key
                 FROM catalog_state
                 UNION ALL
                 SELECT 's', NULL, '', name, lower(name)
@@ -550,16 +690,22 @@ class CatalogStore:
             """,
             sorted(set(terms)),
             service,
+            examples_key,
         )
-        return Recognised(
+        state = next(r for r in rows if r["kind"] == "v")
+        recognised = Recognised(
             [ServiceHit(r["value"], r["key"]) for r in rows if r["kind"] == "s"],
             [
                 LabelHit(r["metric_id"], r["label"], r["value"], r["key"])
                 for r in rows
                 if r["kind"] == "l"
             ],
-            next(r["metric_id"] for r in rows if r["kind"] == "v"),
+            state["metric_id"],
+            state["label"] == "examples",
         )
+        if recognised.has_examples and examples_key is not None:
+            self._with_examples.add(examples_key)
+        return recognised
 
     # -- examples ----------------------------------------------------------------
 
@@ -586,6 +732,7 @@ class CatalogStore:
             embedding_key,
         )
         assert row is not None
+        self._with_examples.add(embedding_key)
         return _example(row, 1.0)
 
     async def similar_examples(

@@ -119,16 +119,25 @@ class CatalogClient(Protocol):
 
 
 def metric_from_proto(metric: Any, score: float = 0.0) -> MetricInfo:
+    # One pass over the labels: a grounding reads dozens of metrics, each of whose
+    # repeated fields costs a wrapper object per access.
+    labels: dict[str, tuple[str, ...]] = {}
+    truncated: list[str] = []
+    for label in metric.labels:
+        name = label.name
+        labels[name] = tuple(label.values)
+        if label.truncated:
+            truncated.append(name)
     return MetricInfo(
         name=metric.name,
         type=_TYPES.get(metric.type, "unknown"),
         help=metric.help,
         unit=metric.unit,
         family=metric.family,
-        labels={label.name: tuple(label.values) for label in metric.labels},
+        labels=labels,
         series_count=int(metric.series_count),
         services=tuple(metric.services),
-        truncated_labels=frozenset(label.name for label in metric.labels if label.truncated),
+        truncated_labels=frozenset(truncated),
         score=score,
     )
 
