@@ -359,6 +359,24 @@ def _has_value(metric: MetricInfo, label: str, value: str) -> bool:
     return value in values or label in metric.truncated_labels
 
 
+# "…, not counting prometheus", "except redis", "excluding the probes": a value left out.
+_EXCLUDED = re.compile(
+    r"\b(?:not\s+counting|except(?:\s+for)?|excluding|apart\s+from|other\s+than|leaving\s+out)"
+    r"(?:\s+(?:the|a|an|its|their))?\s*$"
+)
+EXCLUDED_SUFFIX = "!"
+
+
+def excluded_key(label: str) -> str:
+    """A filter's key for a value left out: `label!` (selector() writes `label!="v"`)."""
+    return label + EXCLUDED_SUFFIX
+
+
+def filter_label(key: str) -> str:
+    """The label of a filter's key, left out or not."""
+    return key.removesuffix(EXCLUDED_SUFFIX)
+
+
 def filters_for(
     metric: MetricInfo, mentions: Sequence[Mention], intent: Intent, vocab: Vocabulary
 ) -> tuple[dict[str, list[str]], list[Mention]]:
@@ -375,6 +393,8 @@ def filters_for(
                 dropped.append(mention)
             continue
         label, value = chosen
+        if _EXCLUDED.search(intent.text[max(0, mention.start - 30) : mention.start]):
+            label = excluded_key(label)  # "not counting prometheus": every job but that one
         values = filters.setdefault(label, [])
         if value not in values:
             values.append(value)
@@ -1150,7 +1170,11 @@ def rank(
 
 
 def rank_ratio(
-    intent: Intent, metrics: Sequence[MetricInfo], mentions: list[Mention], vocab: Vocabulary
+    intent: Intent,
+    metrics: Sequence[MetricInfo],
+    mentions: list[Mention],
+    vocab: Vocabulary,
+    per_thing: str = "",
 ) -> list[tuple[Choice, Choice]]:
     """ "A as a share of B", "A vs its B": the best metrics for A, each with the best for B.
 
@@ -1171,7 +1195,7 @@ def rank_ratio(
         b_mentions = inside
     else:
         a_mentions = b_mentions = mentions
-    a_ranked, _ = rank(side_of(intent, a_span, vocab), pool, a_mentions, vocab)
+    a_ranked, a_ctx = rank(side_of(intent, a_span, vocab), pool, a_mentions, vocab)
     b_ctx = context_for(side_of(intent, b_span, vocab), b_mentions, pool, vocab)
     if not b_ctx.concepts:
         return []
@@ -1207,6 +1231,8 @@ def rank_ratio(
         narrowed = set(a.filters) & a_only
         if (a.covered == 0 and not narrowed) or a.metric.type in ("histogram", "summary"):
             continue
+        if per_thing and per_thing in vocab.metric_words(a.metric.name):
+            continue  # "samples per scrape" of a metric of scrapes: it is per scrape already
         if state_ctx is not None:
             # The events that end so say how: "retransmitted" (RetransSegs), and are counted
             # (no gauge); one of two outcomes ("rolled back") is composed with its whole, both
@@ -1223,8 +1249,16 @@ def rank_ratio(
                 # The same metric, A filtered on what only A names, B on the rest: a part of
                 # all of it.
                 b = replace(b, filters={k: v for k, v in b.filters.items() if k not in narrowed})
-            elif b.metric.name == a.metric.name or not _same_unit(a.metric, b.metric):
+            elif b.metric.name == a.metric.name:
                 continue
+            elif not per_thing and not _same_unit(a.metric, b.metric):
+                continue  # a share is of the same unit; "bytes per key" is not a share
+            if per_thing and (a.metric.is_counter_like or b.metric.is_counter_like):
+                continue  # "memory per key": an amount now over the things there are now
+            if per_thing and any(
+                c.alternatives & vocab.metric_words(b.metric.name) for c in a_ctx.concepts
+            ):
+                continue  # "samples per scrape": scraped samples count no scrapes
             if events and b.metric.type == "gauge":
                 continue
             # Words of B's name that A's has too (in any form): how alike they are.
@@ -1651,8 +1685,12 @@ def estimate_series(metric: MetricInfo, filters: Mapping[str, Sequence[str]]) ->
     if metric.series_count <= 0:
         return math.inf
     estimate = float(metric.series_count)
-    for label, chosen in filters.items():
+    for key, chosen in filters.items():
+        label = filter_label(key)
         values = metric.labels.get(label, ())
+        if key != label and values and label not in metric.truncated_labels:
+            estimate *= max(len(values) - len(chosen), 1) / len(values)
+            continue
         if label in metric.truncated_labels or not values:
             return max(estimate, 2.0) if estimate > 1 else estimate
         estimate *= min(len(chosen), len(values)) / len(values)

@@ -42,6 +42,7 @@ from obsai_query.planner.choose import (
     event_count_partner,
     family,
     family_part,
+    filter_label,
     group_labels,
     idle_label,
     is_timestamp,
@@ -55,7 +56,7 @@ from obsai_query.planner.choose import (
 )
 from obsai_query.planner.intent import Intent, Threshold
 from obsai_query.planner.vocabulary import Vocabulary, split_name, stem
-from obsai_query.time_range import format_duration
+from obsai_query.time_range import format_duration, parse_duration
 
 _RE_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
 _FAILURE_WORDS = frozenset({"fail", "failed", "failure", "error", "errors", "reject", "rejected"})
@@ -126,12 +127,14 @@ def selector(
 ) -> str:
     """`name{label="v", other=~"a|b", extra…}`, with ` offset X` last when given."""
     parts = []
-    for label in sorted(filters):
-        values = list(filters[label])
+    for key in sorted(filters):
+        values = list(filters[key])
+        label = filter_label(key)
+        negated = key != label
         if len(values) == 1:
-            parts.append(f"{label}={quote(values[0])}")
+            parts.append(f"{label}{'!=' if negated else '='}{quote(values[0])}")
         else:
-            parts.append(f"{label}=~{quote(regex_alternatives(values))}")
+            parts.append(f"{label}{'!~' if negated else '=~'}{quote(regex_alternatives(values))}")
     parts.extend(extra)
     text = name + ("{" + ", ".join(parts) + "}" if parts else "")
     return text + (f" offset {offset}" if offset else "")
@@ -376,6 +379,8 @@ class Composer:
             ][:1]
         for label, values in filters.items():
             # "auth vs payment": one each; "user plus system": the two together.
+            if label != filter_label(label):
+                continue  # values left out: what is left is one whole
             if len(values) > 1 and label not in by and not _TOGETHER.search(intent.text):
                 by.append(label)
         # "per job": one answer per job, the things within it summed; "by phase": still per
@@ -388,7 +393,11 @@ class Composer:
                 for label in self.vocab.label_synonyms.get("target", ())
                 if label in metric.labels and label not in by and _tells_apart(metric, label)
             ]
-        kept = by + [k for k in sorted(filters) if len(filters[k]) == 1 and k not in by]
+        kept = by + [
+            k
+            for k in sorted(filters)
+            if len(filters[k]) == 1 and k not in by and k == filter_label(k)
+        ]
         return filters, assumptions, by, counted, kept
 
     # --- the inner expression
@@ -411,6 +420,16 @@ class Composer:
         if partner is not None:
             single = single and estimate_series(partner, _only(filters, partner)) <= 1
             single = single and set(partner.labels) == set(metric.labels)
+        elif (
+            grouped
+            and (self.intent.threshold is not None or self.intent.down)
+            and not metric.is_counter_like
+            and not self._counted_label(metric)
+            and _one_series_each(metric, filters, grouped)
+        ):
+            # "which interfaces are down": a gauge already one series per interface, filtered,
+            # keeps its own labels; grouping it by them would only drop the rest.
+            single = True
         return Shape(kept, single, self._aggregation(metric))
 
     def _health_question(self, metric: MetricInfo) -> bool:
@@ -421,6 +440,8 @@ class Composer:
         measured = [m for m in self.vocab.measures if m.name in self.intent.measures]
         op = next((m.aggregate for m in measured if m.aggregate != "sum"), "sum")
         if op == "sum" and metric.type in ("gauge", "unknown") and not metric.is_counter_like:
+            if self.intent.extreme_each:
+                return self.intent.extreme_each  # the worst of each job is its worst series
             words = set(split_name(metric.name))
             # The longest of them, the largest: never a sum of maxima.
             if words & _MAX_WORDS:
@@ -714,7 +735,18 @@ class Composer:
     def _untyped_events(self, metric: MetricInfo) -> bool:
         """An untyped metric (netstat, vmstat) asked "per second" of: a count of events."""
         intent = self.intent
-        return metric.type == "unknown" and bool(intent.per_second or intent.rate_word)
+        if metric.type != "unknown":
+            return False
+        if intent.per_second or intent.rate_word:
+            return True
+        # "tcp retransmits in the last 15 mins": how many happened in a window, unless its
+        # name says it is a level now (the kernel's "CurrEstab", vmstat's "nr_" counts).
+        level = {"curr", "current", "nr", "inuse"} & set(split_name(metric.name))
+        return (
+            self.over_window
+            and intent.window_word == "in"
+            and not (intent.average or intent.peak or level)
+        )
 
     def _concept_words(self) -> set[str]:
         return {w for c in self.ctx.concepts for w in c.alternatives}
@@ -747,7 +779,6 @@ class Composer:
             and not intent.rate_word
             and self.over_window
             and not cpu
-            and metric.type != "unknown"
         )
         if increase:
             expr = f"increase({ranged(sel, self.window)})"
@@ -1322,6 +1353,9 @@ class Composer:
                 # A gauge as it is: every sample of the window, no subquery steps.
                 plan.promql = f"{intent.peak}_over_time({ranged(plan.promql, span)})"
             else:
+                # A subquery's step as long as its range reads one instant at best (and none
+                # when the range's start is not on the step): Prometheus' own resolution then.
+                step = step if parse_duration(step) < asked.duration else ""
                 plan.promql = f"{intent.peak}_over_time(({plan.promql})[{span}:{step}])"
             extreme = "highest" if intent.peak == "max" else "lowest"
             plan.explanation = f"the {extreme} {plan.explanation} over {asked.description}"
@@ -1343,7 +1377,8 @@ class Composer:
                 plan.promql = f"({plan.promql}) / {number(factor)}"
                 plan.unit = ""
                 plan.explanation += f", in {written.upper()}"
-            elif kind == "seconds" and plan.unit == "seconds" and factor != 1:
+            elif kind in ("seconds", "cores") and plan.unit == kind and factor != 1:
+                # "in ms", "in millicores": a time, or CPU in cores, in a smaller unit.
                 plan.promql = f"({plan.promql}) / {number(factor)}"
                 plan.unit = ""
                 plan.explanation += f", in {written}"
@@ -1554,8 +1589,27 @@ def _paren(expr: str) -> str:
     return expr
 
 
+def _one_series_each(
+    metric: MetricInfo, filters: Mapping[str, Sequence[str]], grouped: Sequence[str]
+) -> bool:
+    """Whether each value (or combination) of the grouped labels is one series already: every
+    other label has one value, or is filtered to one."""
+    if metric.series_count <= 0 or metric.type == "histogram":
+        return False
+    if any(label in metric.truncated_labels for label in metric.labels):
+        return False
+    narrowed = {filter_label(k): v for k, v in filters.items() if k == filter_label(k)}
+    combinations = 1
+    for label, values in metric.labels.items():
+        if label in grouped:
+            combinations *= max(len(values), 1)
+        elif len(narrowed.get(label, values)) > 1 or label == "le":
+            return False
+    return estimate_series(metric, narrowed) <= combinations
+
+
 def _only(filters: Mapping[str, Sequence[str]], metric: MetricInfo) -> dict[str, list[str]]:
-    return {k: list(v) for k, v in filters.items() if k in metric.labels}
+    return {k: list(v) for k, v in filters.items() if filter_label(k) in metric.labels}
 
 
 def _by(shape: Shape) -> str:

@@ -33,7 +33,13 @@ from obsai_query.planner.choose import (
 from obsai_query.planner.compose import Composer, Plan, quote
 from obsai_query.planner.intent import Intent, parse_intent, side_of
 from obsai_query.planner.verify import lookup_for, verify
-from obsai_query.planner.vocabulary import Vocabulary, default_vocabulary, split_name, stem
+from obsai_query.planner.vocabulary import (
+    Vocabulary,
+    default_vocabulary,
+    split_name,
+    split_phrase,
+    stem,
+)
 from obsai_query.validator import PromqlValidator
 
 # Candidates composed into plans, and alternatives handed to the pipeline.
@@ -89,6 +95,14 @@ class Planner:
             composer.compose_ratio(a, b)
             for a, b in rank_ratio(intent, metrics, mentions, self.vocab)
         ]
+        per_thing = _per_thing_sides(intent, best, metrics, self.vocab)
+        if per_thing is not None:
+            # "average memory per key": the memory over the keys, when no label tells keys apart.
+            sides = replace(intent, ratio_of=per_thing[:2], ratio=True)
+            plans += [
+                composer.compose_ratio(a, b)
+                for a, b in rank_ratio(sides, metrics, mentions, self.vocab, per_thing=per_thing[2])
+            ]
         parts = _listed_parts(intent, metrics, mentions, self.vocab)
         if parts:
             # "inserts + updates + deletes": each part on its own words, their rates added.
@@ -238,6 +252,32 @@ class Planner:
 _NAMED_THING = re.compile(
     r"\b([a-z][a-z0-9_\-]*)\s+(service|namespace|pod|job|database|container|endpoint|host)\b"
 )
+
+
+# "memory per key", "chunks per series": per one thing, said in one word.
+_PER_THING = re.compile(r"\bper\s+([a-z]+)\b")
+
+
+def _per_thing_sides(
+    intent: Intent, best: Choice, metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> tuple[tuple[int, int], tuple[int, int], str] | None:
+    """ "average memory per key": (what is measured, the things it is per, their word) when
+    no label of the metric tells the things apart and a metric counts them — a ratio, not a
+    grouping."""
+    if intent.ratio_of is not None or intent.per_second or intent.rate_seconds != 1.0:
+        return None
+    match = _PER_THING.search(intent.text)
+    if match is None or match.group(1) not in intent.group_words:
+        return None
+    word = stem(match.group(1))
+    if group_labels([match.group(1)], best.metric, vocab):
+        return None
+    if not any(word in vocab.metric_words(m.name) for m in metrics):
+        return None  # no metric counts the things
+    named = vocab.metric_words(best.metric.name)
+    if word in named and set(split_phrase(intent.text[: match.start()])) & named:
+        return None  # "samples per scrape" of scrape_samples_scraped: per scrape already
+    return (0, match.start()), (match.start(1), len(intent.text)), word
 
 
 def _listed_parts(

@@ -141,6 +141,8 @@ _IN_UNIT = re.compile(
     r"(?:/s|ps)?\b"
     r"|\b(?:in|as|into)\s+(mb|mib|gb|gib|kb|kib|tb|bytes|megabytes|gigabytes|kilobytes|"
     r"ms|milliseconds|seconds|microseconds|minutes|hours|days)\b"
+    # "cpu in millicores", "in mcores": a unit of CPU, as Kubernetes writes its requests.
+    r"|\b(?:in\s+)?(millicores|millicore|mcores)\b"
     r"|\b(mb|mib|gb|gib|kb|kib)\s*(?:/s|per\s+second)\b"
     # "redis memory MB", "how many GB of disk", "(KB)": a unit of data or a small unit of
     # time said on its own, not after a number (that is a threshold: "over 500 MB").
@@ -263,6 +265,8 @@ class Intent:
     singular_subject: bool = False
     window_word: str = ""  # the preposition before "last hour" (over, in, for …)
     unit: tuple[str, float, str] | None = None  # (kind, factor, as written): "in MB"
+    # "worst scrape duration per job": the extreme ("max"/"min") of each thing grouped.
+    extreme_each: str = ""
     status_classes: list[str] = field(default_factory=list)
     corrections: list[tuple[str, str]] = field(default_factory=list)
     # "A as a share of B": the spans of A and of B in the text.
@@ -448,8 +452,9 @@ def _extreme_per_group(intent: Intent, vocab: Vocabulary) -> None:
         return
     kind, _ = intent.top
     intent.top = None
+    intent.extreme_each = "max" if kind == "topk" else "min"
     if intent.window_word and not intent.peak:
-        intent.peak = "max" if kind == "topk" else "min"
+        intent.peak = intent.extreme_each
 
 
 def _top_number_given(text: str) -> bool:
