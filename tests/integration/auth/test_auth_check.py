@@ -14,7 +14,7 @@ from envoy.config.core.v3 import base_pb2
 from envoy.service.auth.v3 import attribute_context_pb2, external_auth_pb2
 
 from obsai.v1 import auth_pb2
-from obsai_auth.ext_authz_http import REMOVE_HEADER
+from obsai_auth.ext_authz_http import MAX_HEAD_BYTES, REMOVE_HEADER
 from obsai_common.identity import IDENTITY_METADATA, Identity, InternalTokenSigner
 
 SIGNER = InternalTokenSigner(INTERNAL_SECRET)
@@ -265,3 +265,16 @@ async def test_the_grpc_form_gives_the_same_answers(auth: Harness) -> None:
     headers = {h.header.key: h.header.value for h in denied.denied_response.headers}
     assert headers["www-authenticate"].startswith("Bearer")
     assert json.loads(denied.denied_response.body)["error"]["code"] == "UNAUTHENTICATED"
+
+
+async def test_oversized_requests_are_refused_and_the_connection_closed(auth: Harness) -> None:
+    huge_header = b"x-filler: " + b"a" * (MAX_HEAD_BYTES + 1) + b"\r\n"
+    answer = await _exchange(auth, b"GET /health HTTP/1.1\r\n" + huge_header + b"\r\n")
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"request line and headers too large" in answer
+    body = b"{" + b" " * (1 << 20) + b"}"
+    answer = await _exchange(
+        auth, b"POST /query HTTP/1.1\r\ncontent-length: %d\r\n\r\n" % len(body) + body
+    )
+    assert answer.startswith(b"HTTP/1.1 400 Bad Request")
+    assert b"request body too large" in answer

@@ -24,6 +24,8 @@ from obsai_common.errors import InvalidArgument
 
 # Envoy removes the request headers listed here before the request goes on.
 REMOVE_HEADER = "x-envoy-auth-headers-to-remove"
+# Envoy forwards only the headers Check reads; anything near this is not Envoy.
+MAX_HEAD_BYTES = 64 * 1024
 
 
 def _response(outcome: CheckOutcome, keep_alive: bool) -> bytes:
@@ -43,6 +45,7 @@ class _Request:
     url: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     body: bytearray = field(default_factory=bytearray)
+    head_bytes: int = 0
 
 
 class _CheckConnection(asyncio.Protocol):
@@ -65,11 +68,11 @@ class _CheckConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             self._parser.feed_data(data)
-        except httptools.HttpParserError:
-            self._reply_and_close(denied(InvalidArgument("malformed HTTP request")))
-        except _BodyTooLarge:
-            # Envoy sends at most its own max_request_bytes; this guards the port.
-            self._reply_and_close(denied(InvalidArgument("request body too large")))
+        except httptools.HttpParserError as error:
+            # A callback's exception comes back wrapped, as the error's context.
+            reason = error.__context__ if isinstance(error.__context__, _TooLarge) else None
+            message = str(reason) if reason else "malformed HTTP request"
+            self._reply_and_close(denied(InvalidArgument(message)))
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -77,14 +80,22 @@ class _CheckConnection(asyncio.Protocol):
 
     def on_url(self, url: bytes) -> None:
         self._request.url += url
+        self._count_head(len(url))
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value))
         self._request.headers[name.decode("latin-1").lower()] = value.decode("latin-1")
 
     def on_body(self, body: bytes) -> None:
         self._request.body += body
         if len(self._request.body) > self._max_body:
-            raise _BodyTooLarge
+            # Envoy sends at most its own max_request_bytes; this guards the port.
+            raise _TooLarge("request body too large")
+
+    def _count_head(self, size: int) -> None:
+        self._request.head_bytes += size
+        if self._request.head_bytes > MAX_HEAD_BYTES:
+            raise _TooLarge("request line and headers too large")
 
     def on_message_complete(self) -> None:
         request, method = self._request, self._parser.get_method().decode("latin-1")
@@ -114,8 +125,8 @@ class _CheckConnection(asyncio.Protocol):
             self._transport.close()
 
 
-class _BodyTooLarge(Exception):
-    pass
+class _TooLarge(Exception):
+    """A request past the connection's bounds; its message is the client's answer."""
 
 
 @contextlib.asynccontextmanager
