@@ -18,6 +18,7 @@ import threading
 import time
 from pathlib import Path
 
+from obsai_devstack.envoy import EXT_AUTHZ
 from obsai_devstack.logtail import LogTail
 from obsai_devstack.stack import Stack, StackOptions
 
@@ -27,7 +28,7 @@ DEFAULT_PORTS = {
     "catalog": 50052,
     "query": 50053,
     "discovery": 50054,
-    "auth_ext_authz": 50061,
+    EXT_AUTHZ: 50061,
 }
 
 

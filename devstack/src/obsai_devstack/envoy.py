@@ -11,6 +11,9 @@ from obsai_gateway.__main__ import render
 from obsai_gateway.envoy_binary import envoy_binary
 from obsai_gateway.settings import GatewaySettings
 
+# The key, among upstreams and service ports, of auth's ext_authz listener.
+EXT_AUTHZ = "auth_ext_authz"
+
 
 def _ready(admin_port: int) -> bool:
     try:
@@ -38,7 +41,7 @@ class EnvoyGateway:
             admin_port=self.admin_port,
             cors_origins="http://localhost:3000,https://console.example.com",
             auth_addr=upstreams.get("auth", "127.0.0.1:9"),
-            auth_ext_authz_addr=upstreams.get("auth_ext_authz", "127.0.0.1:9"),
+            auth_ext_authz_addr=upstreams.get(EXT_AUTHZ, "127.0.0.1:9"),
             catalog_addr=upstreams.get("catalog", "127.0.0.1:9"),
             query_addr=upstreams.get("query", "127.0.0.1:9"),
             discovery_addr=upstreams.get("discovery", "127.0.0.1:9"),

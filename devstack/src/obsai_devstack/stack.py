@@ -16,7 +16,7 @@ import redis
 
 from obsai_demo.prometheus import ScrapeTarget
 from obsai_devstack.demo_world import DemoWorld
-from obsai_devstack.envoy import EnvoyGateway
+from obsai_devstack.envoy import EXT_AUTHZ, EnvoyGateway
 from obsai_devstack.postgres import EmbeddedPostgres
 from obsai_devstack.redis import RedisServer
 from obsai_devstack.services import SERVICES, ServiceProcess
@@ -118,7 +118,7 @@ class Stack:
 
     def _plan_services(self) -> None:
         ports = self.options.service_ports
-        extra = {"auth": {EXT_AUTHZ_PORT: ports.get("auth_ext_authz", 0)}}
+        extra = {"auth": {EXT_AUTHZ_PORT: ports.get(EXT_AUTHZ, 0)}}
         self.services = {
             name: ServiceProcess(
                 name,
@@ -155,7 +155,7 @@ class Stack:
         upstreams = {name: service.address for name, service in self.services.items()}
         if "auth" in self.services:
             check_port = self.services["auth"].extra_ports[EXT_AUTHZ_PORT]
-            upstreams["auth_ext_authz"] = f"127.0.0.1:{check_port}"
+            upstreams[EXT_AUTHZ] = f"127.0.0.1:{check_port}"
         self.gateway = EnvoyGateway(
             self.options.work_dir / "envoy",
             upstreams,
