@@ -1,6 +1,7 @@
 """The CLI end to end over real HTTP: a loopback stand-in for ObsAI's gateway
-(answers POST /query with the gold, a wrong answer or an error) and the demo
-world's Prometheus. The real gateway is test_slice's business."""
+(answers GET /health, POST /auth/login, and POST /query with the gold, a wrong
+answer or an error) and the demo world's Prometheus. The real gateway is
+test_slice's business."""
 
 from __future__ import annotations
 
@@ -22,22 +23,34 @@ from tests.eval.conftest import DEVSET
 pytestmark = pytest.mark.integration
 
 API_KEY = "obsai_test_key"
+ADMIN_PASSWORD = "loopback-admin-password"
+TOKEN = "loopback-access-token"
 
 
 class _FakeObsAI(ThreadingHTTPServer):
     answers: dict[str, tuple[int, dict[str, Any]]]
     requests: list[dict[str, Any]]
+    # username → password accepted by POST /auth/login.
+    users: dict[str, str]
+    # Every request: (method, path, the credential it carried: "api-key", "bearer" or "").
+    calls: list[tuple[str, str, str]]
 
 
 class _Handler(BaseHTTPRequestHandler):
     server: _FakeObsAI
 
     def do_GET(self) -> None:
+        self.server.calls.append(("GET", self.path, self._credential()))
         self._send(200, {"status": "ok"})
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if self.headers.get("X-API-Key") != API_KEY:
+        credential = self._credential()
+        self.server.calls.append(("POST", self.path, credential))
+        if self.path == "/auth/login":
+            self._login(body)
+            return
+        if not credential:
             self._send(401, {"error": {"code": "UNAUTHENTICATED", "message": "no key"}})
             return
         self.server.requests.append(body)
@@ -45,6 +58,20 @@ class _Handler(BaseHTTPRequestHandler):
             body["query"], (400, {"error": {"code": "INVALID_ARGUMENT", "message": "?"}})
         )
         self._send(status, payload)
+
+    def _login(self, body: dict[str, Any]) -> None:
+        if self.server.users.get(body.get("username", "")) != body.get("password"):
+            error = {"code": "UNAUTHENTICATED", "message": "invalid username or password"}
+            self._send(401, {"error": error})
+            return
+        self._send(200, {"access_token": TOKEN, "token_type": "Bearer"})
+
+    def _credential(self) -> str:
+        if self.headers.get("X-API-Key") == API_KEY:
+            return "api-key"
+        if self.headers.get("Authorization") == f"Bearer {TOKEN}":
+            return "bearer"
+        return ""
 
     def _send(self, status: int, payload: dict[str, Any]) -> None:
         data = json.dumps(payload).encode()
@@ -63,6 +90,8 @@ def fake_obsai() -> Iterator[_FakeObsAI]:
     server = _FakeObsAI(("127.0.0.1", 0), _Handler)
     server.answers = {}
     server.requests = []
+    server.users = {"admin": ADMIN_PASSWORD}
+    server.calls = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
@@ -192,3 +221,105 @@ def test_cli_refuses_to_start_without_what_it_needs(
     assert "no questions selected" in capsys.readouterr().err
     assert main(["--questions", "/nonexistent.yaml", "--url", "http://x"]) == 2
     assert "nonexistent.yaml" in capsys.readouterr().err
+
+
+def _one_question_args(question: Question, at: float) -> list[str]:
+    """Arguments without --url, --prometheus or credentials: those come from the environment."""
+    return ["--questions", str(DEVSET), "--id", question.id, "--time", f"{at}", "--quiet"]
+
+
+def test_cli_finds_the_stack_at_obsai_url_and_takes_obsai_api_key(
+    fake_obsai: _FakeObsAI,
+    devset: list[Question],
+    prometheus: PrometheusClient,
+    at: float,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    question = devset[0]
+    fake_obsai.answers[question.q] = _ok(question.gold)
+    monkeypatch.setenv("OBSAI_URL", _url(fake_obsai))
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus.base_url)
+    monkeypatch.setenv("OBSAI_API_KEY", API_KEY)
+    # The key wins over the bootstrap admin's password: no login.
+    monkeypatch.setenv("OBSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    out = io.StringIO()
+
+    assert main(_one_question_args(question, at), out=out) == 0
+
+    assert out.getvalue().splitlines()[-1] == "execution accuracy: 1/1 = 100.0%"
+    assert fake_obsai.calls == [("GET", "/health", ""), ("POST", "/query", "api-key")]
+
+
+def test_cli_reads_the_prometheus_of_the_local_stack_from_its_stack_file(
+    fake_obsai: _FakeObsAI,
+    devset: list[Question],
+    prometheus: PrometheusClient,
+    at: float,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    question = devset[0]
+    fake_obsai.answers[question.q] = _ok(question.gold)
+    # What `make run` writes while its stack is up, relative to the working directory.
+    (tmp_path / ".obsai").mkdir()
+    (tmp_path / ".obsai" / "stack.json").write_text(
+        json.dumps({"url": _url(fake_obsai) + "/", "prometheus_url": prometheus.base_url})
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("OBSAI_URL", _url(fake_obsai))
+    monkeypatch.setenv("OBSAI_API_KEY", API_KEY)
+    out = io.StringIO()
+
+    assert main(_one_question_args(question, at), out=out) == 0
+
+    assert out.getvalue().splitlines()[-1] == "execution accuracy: 1/1 = 100.0%"
+    assert fake_obsai.calls == [("GET", "/health", ""), ("POST", "/query", "api-key")]
+
+
+@pytest.mark.parametrize("username", [None, "root"])
+def test_cli_logs_in_as_the_bootstrap_admin_with_obsai_admin_password(
+    fake_obsai: _FakeObsAI,
+    devset: list[Question],
+    prometheus: PrometheusClient,
+    at: float,
+    monkeypatch: pytest.MonkeyPatch,
+    username: str | None,
+) -> None:
+    question = devset[0]
+    fake_obsai.answers[question.q] = _ok(question.gold)
+    fake_obsai.users = {username or "admin": ADMIN_PASSWORD}
+    monkeypatch.setenv("OBSAI_URL", _url(fake_obsai))
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus.base_url)
+    monkeypatch.setenv("OBSAI_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    if username:
+        monkeypatch.setenv("OBSAI_ADMIN_USERNAME", username)
+    out = io.StringIO()
+
+    assert main(_one_question_args(question, at), out=out) == 0
+
+    assert out.getvalue().splitlines()[-1] == "execution accuracy: 1/1 = 100.0%"
+    assert fake_obsai.calls == [
+        ("GET", "/health", ""),
+        ("POST", "/auth/login", ""),
+        ("POST", "/query", "bearer"),
+    ]
+
+
+def test_cli_stops_when_the_admin_login_is_refused(
+    fake_obsai: _FakeObsAI,
+    devset: list[Question],
+    prometheus: PrometheusClient,
+    at: float,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("OBSAI_URL", _url(fake_obsai))
+    monkeypatch.setenv("PROMETHEUS_URL", prometheus.base_url)
+    monkeypatch.setenv("OBSAI_ADMIN_PASSWORD", "not-the-password")
+
+    assert main(_one_question_args(devset[0], at)) == 2
+
+    err = capsys.readouterr().err
+    assert "login as 'admin' refused: UNAUTHENTICATED: invalid username or password" in err
+    assert "not-the-password" not in err
+    assert [path for _, path, _ in fake_obsai.calls] == ["/health", "/auth/login"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 import time
 
 import asyncpg
@@ -344,3 +345,147 @@ async def test_only_admins_trigger_or_read_discovery(
             with pytest.raises(grpc.aio.AioRpcError) as caught:
                 await call(request, metadata=USER)  # type: ignore[operator]
             assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+async def catalog_services(catalog: CatalogHandle) -> dict[str, C.Service]:
+    reply = await catalog.stub.ListServices(
+        C.ListServicesRequest(page=common_pb2.PageRequest(page_size=500)), metadata=USER
+    )
+    return {s.name: s for s in reply.services}
+
+
+async def test_one_cycle_scans_every_source_of_discovery_sources(
+    shop: Shop,
+    legacy: str,
+    catalog: CatalogHandle,
+    redis_url: str,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Two Prometheus servers: the shop directly, the legacy one behind a
+    # Mimir-style front (prefix + tenant). Their metrics and services are disjoint.
+    proxy = MimirProxy(legacy).start()
+    tenant_source = f"{proxy.url}/prometheus#team-b"
+    monkeypatch.setenv(
+        "DISCOVERY_SOURCES",
+        json.dumps(
+            [
+                {"name": "shop", "url": shop.prometheus_url},
+                {"url": proxy.url, "path_prefix": "/prometheus", "tenant": "team-b"},
+            ]
+        ),
+    )
+    try:
+        async with discovery_server(
+            catalog,
+            redis_url,
+            "http://127.0.0.1:9",  # PROMETHEUS_URL: DISCOVERY_SOURCES overrides it
+            # The legacy history ends when its fixture started; keep it in the window.
+            discovery_lookback_seconds=3600,
+        ) as discovery:
+            assert [s.display_name for s in discovery.settings.sources()] == [
+                "shop",
+                tenant_source,
+            ]
+            first = await trigger(discovery)
+            proxied_first = len(proxy.seen)
+            before = (
+                await version(catalog),
+                await catalog_metrics(catalog),
+                await catalog_services(catalog),
+            )
+            second = await trigger(discovery)
+            after = (
+                await version(catalog),
+                await catalog_metrics(catalog),
+                await catalog_services(catalog),
+            )
+    finally:
+        proxy.stop()
+
+    report = first.last_scan
+    assert report.success, report.errors
+    assert report.source == f"shop,{tenant_source}"
+    # Each source: metadata + names + one /api/v1/series request.
+    assert (report.http_requests, proxied_first) == (6, 3)
+    for seen in proxy.seen:
+        assert seen.path.startswith("/prometheus/api/v1/")
+        assert seen.headers["x-scope-orgid"] == "team-b"
+
+    _, metrics, services = before
+    assert report.metrics == len(metrics)
+    legacy_names = {n for n in metrics if n.startswith("legacy_")}
+    assert legacy_names == {
+        "legacy_jobs_processed_total",
+        "legacy_job_duration_seconds_bucket",
+        "legacy_job_duration_seconds_sum",
+        "legacy_job_duration_seconds_count",
+        "legacy_rpc_seconds",
+        "legacy_rpc_seconds_sum",
+        "legacy_rpc_seconds_count",
+        "legacy_temperature_celsius",
+    }
+    assert {"shop_orders_total", "shop_request_latency_seconds_bucket", "up"} <= set(metrics)
+    # Each metric carries what its own source said, nothing of the other's.
+    orders = metrics["shop_orders_total"]
+    assert (orders.type_source, list(orders.services), list(orders.namespaces)) == (
+        C.TYPE_SOURCE_METADATA,
+        ["checkout", "payment"],
+        ["production", "staging"],
+    )
+    assert labels(orders)["job"] == ["shop"]
+    jobs = metrics["legacy_jobs_processed_total"]
+    assert (jobs.type, jobs.type_source, list(jobs.services), list(jobs.namespaces)) == (
+        C.METRIC_TYPE_COUNTER,
+        C.TYPE_SOURCE_CONVENTION,
+        ["billing"],
+        ["prod"],
+    )
+    assert labels(jobs)["job"] == ["legacy"]
+    assert set(services) == {"checkout", "payment", "worker", "shop", "billing"}
+    assert report.services == len(services)
+    assert (services["billing"].source_label, list(services["billing"].namespaces)) == (
+        "service",
+        ["prod"],
+    )
+
+    # A second cycle scans both again and changes nothing.
+    again = second.last_scan
+    assert again.success, again.errors
+    assert again.scan_id != report.scan_id
+    assert (again.metrics, again.services, again.metrics_marked_stale) == (
+        report.metrics,
+        report.services,
+        0,
+    )
+    assert len(proxy.seen) == 2 * proxied_first
+    assert after[0] == before[0]
+
+    def shape(m: C.Metric) -> tuple[object, ...]:
+        return (m.first_seen_at, m.type, list(m.labels), list(m.services), m.series_count)
+
+    assert {n: shape(m) for n, m in after[1].items()} == {n: shape(m) for n, m in before[1].items()}
+
+    def service(s: C.Service) -> tuple[object, ...]:
+        return (
+            list(s.namespaces),
+            s.source_label,
+            s.metric_count,
+            s.series_count,
+            s.discovered_at,
+        )
+
+    # last_seen_at moves on: seen again is not a change.
+    assert {n: service(s) for n, s in after[2].items()} == {
+        n: service(s) for n, s in before[2].items()
+    }
+    # Each source's scan was opened and completed on its own, once per cycle.
+    conn = await asyncpg.connect(database_url)
+    try:
+        rows = await conn.fetch(
+            "SELECT source, count(*) AS scans FROM catalog.scans"
+            " WHERE completed_at IS NOT NULL GROUP BY source"
+        )
+    finally:
+        await conn.close()
+    assert {r["source"]: r["scans"] for r in rows} == {"shop": 2, tenant_source: 2}

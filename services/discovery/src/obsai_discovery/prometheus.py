@@ -24,12 +24,34 @@ _RETRY_DELAYS = (0.25, 1.0)
 
 
 def _verify(config: SourceConfig) -> ssl.SSLContext | bool:
-    if not config.tls_verify:
+    """The TLS context: trust `ca_file` (or the system's CAs), present the client
+    certificate if one is set. `tls_verify=false` skips checking the server's
+    certificate, but a client certificate is still presented (mutual TLS to a
+    server with a self-signed certificate)."""
+    if not config.tls_verify and not config.client_cert_file:
         return False
     context = ssl.create_default_context(cafile=config.ca_file or None)
+    if not config.tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     if config.client_cert_file:
         context.load_cert_chain(config.client_cert_file, config.client_key_file or None)
     return context
+
+
+def _unreachable(error: Exception) -> str:
+    """Why no answer came: the error's type and, for a TLS failure, its reason
+    (CERTIFICATE_VERIFY_FAILED, TLSV13_ALERT_CERTIFICATE_REQUIRED, …); never a
+    URL or a credential."""
+    what = type(error).__name__
+    cause: BaseException | None = error
+    for _ in range(8):  # a bounded walk down the chain of causes
+        if cause is None or isinstance(cause, ssl.SSLError):
+            break
+        cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, ssl.SSLError) and cause.reason:
+        what += f", TLS {cause.reason}"
+    return f"Prometheus is unreachable ({what})"
 
 
 def _auth(config: SourceConfig) -> httpx.Auth | None:
@@ -133,11 +155,11 @@ class PrometheusAPI:
             except httpx.TimeoutException as error:
                 if last:
                     raise UpstreamTimeout(f"Prometheus did not answer {path} in time") from error
-            except httpx.HTTPError as error:
+            # A TLS alert after the handshake (a refused client certificate)
+            # reaches us as a bare ssl.SSLError, not as an httpx error.
+            except (httpx.HTTPError, ssl.SSLError) as error:
                 if last:
-                    raise UpstreamError(
-                        f"Prometheus is unreachable ({type(error).__name__})"
-                    ) from error
+                    raise UpstreamError(_unreachable(error)) from error
             else:
                 if response.status_code not in _RETRY_STATUS or last:
                     return _payload(response, path)
