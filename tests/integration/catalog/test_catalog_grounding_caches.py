@@ -137,7 +137,44 @@ async def test_the_recognition_index_reads_what_the_recognise_statement_reads(
             assert [h.value for h in known.label_hits] == [h.value for h in read.label_hits]
 
 
-async def test_a_catalog_too_large_to_index_is_recognised_by_the_database(
+async def test_the_vector_index_reads_what_the_nearest_statement_reads(
+    catalog: CatalogHandle, store: CatalogStore, embedder: Embedder
+) -> None:
+    await apply(catalog, "s1", [*WORLD, KITCHEN], [*SERVICES, C.DiscoveredService(name="kitchen")])
+    await complete(catalog, "s1")
+    version = await store.version()
+    index = await store.vector_index(version, embedder.model_id)
+    assert index is not None
+    assert index.version == version
+    assert len(index) == len(WORLD) + 1
+    vectors = embedder.embed([*QUESTIONS, *MORE])
+    for service in ("", "checkout", "kitchen", "nobody"):
+        for limit in (1, 3, 100):
+            held = index.nearest(vectors, service, limit)
+            read = await store.nearest(vectors, service, limit, embedder.model_id)
+            assert held.ranked == read.ranked
+            assert held.facts == read.facts
+
+
+async def test_vectors_of_another_model_are_never_compared(
+    catalog: CatalogHandle, store: CatalogStore, embedder: Embedder
+) -> None:
+    await apply(catalog, "s1", WORLD, SERVICES)
+    version = await store.version()
+    vectors = embedder.embed(QUESTIONS)
+    assert (await store.nearest(vectors, "", 5, embedder.model_id)).facts
+    other = f"{embedder.model_id}-int4"
+    index = await store.vector_index(version, other)
+    assert index is not None
+    assert len(index) == 0
+    assert index.nearest(vectors, "", 5).ranked == [[] for _ in QUESTIONS]
+    assert (await store.nearest(vectors, "", 5, other)).ranked == [[] for _ in QUESTIONS]
+    index = await store.vector_index(version, embedder.model_id)
+    assert index is not None
+    assert len(index) == len(WORLD)
+
+
+async def test_a_catalog_too_large_to_hold_is_recognised_and_searched_by_the_database(
     catalog: CatalogHandle, store: CatalogStore, database_url: str, embedder: Embedder
 ) -> None:
     await apply(catalog, "s1", WORLD, SERVICES)
@@ -145,8 +182,11 @@ async def test_a_catalog_too_large_to_index_is_recognised_by_the_database(
         database_url, "catalog", init=functools.partial(init_connection, ef_search=100)
     )
     try:
-        small = CatalogStore(pool, 100, max_recognised_values=3)
+        small = CatalogStore(pool, 100, max_recognised_values=3, max_vector_metrics=3)
         assert await small.recognition() is None
+        model = embedder.model_id
+        assert await small.vector_index(await small.version(), model) is None
+        assert await store.vector_index(await store.version(), model) is not None
         grounded = [
             await Catalog(s, embedder).ground(q, "", 3, MORE, ExampleQuery(q, 2, 0.3))
             for q in QUESTIONS

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 
 from obsai_catalog.embedding import (
     CachedEmbedder,
     OnnxSentenceEmbedder,
+    int8_compute_model,
     mean_pool_normalise,
+    packaged_model_path,
     to_pgvector,
 )
 
@@ -34,10 +37,28 @@ def test_the_packaged_model_embeds_by_meaning() -> None:
     assert len(latency) == 384
     assert math.isclose(float(np.linalg.norm(latency)), 1.0, rel_tol=1e-3)
     assert float(np.dot(latency, duration)) > float(np.dot(latency, memory))
-    # Order within a batch does not change a text's vector.
+    # A text's vector does not depend on the texts embedded with it.
     (again,) = model.embed(["p95 latency of checkout"])
-    assert np.allclose(again, latency, atol=1e-5)
+    assert again == latency
     assert model.embed([]) == []
+
+
+def test_int8_compute_stays_close_to_the_graph_as_shipped() -> None:
+    texts = ["p95 latency of checkout", "which pods are about to run out of memory"]
+    int8 = OnnxSentenceEmbedder().embed(texts)
+    shipped = OnnxSentenceEmbedder(int8_compute=False)
+    assert shipped.model_id != OnnxSentenceEmbedder().model_id
+    for fast, exact in zip(int8, shipped.embed(texts), strict=True):
+        assert float(np.dot(fast, exact)) > 0.95
+
+
+def test_the_int8_model_is_built_once_and_reused(tmp_path: Path) -> None:
+    built = int8_compute_model(packaged_model_path(), tmp_path)
+    stamp = built.stat().st_mtime_ns
+    assert int8_compute_model(packaged_model_path(), tmp_path) == built
+    assert built.stat().st_mtime_ns == stamp
+    # Nothing but the model is left behind.
+    assert list(tmp_path.iterdir()) == [built]
 
 
 class Counting:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 from obsai.v1 import catalog_pb2, common_pb2
+from obsai_catalog.candidates import CandidateFacts, Candidates
 from obsai_catalog.catalog import SignalCache
 from obsai_catalog.grpc_api import metric_to_proto, search_to_proto
 from obsai_catalog.recognition import LabelHit, RecognitionIndex, ServiceHit
@@ -21,7 +22,7 @@ from obsai_catalog.records import (
     SearchResult,
     TypeSource,
 )
-from obsai_catalog.store import CandidateFacts, Candidates, LabelsCache
+from obsai_catalog.store import LabelsCache
 from obsai_common.timestamps import to_timestamp
 
 

@@ -11,7 +11,14 @@ from pathlib import Path
 
 from obsai.v1 import catalog_pb2_grpc
 from obsai_catalog.catalog import Catalog
-from obsai_catalog.embedding import CachedEmbedder, Embedder, OnnxSentenceEmbedder
+from obsai_catalog.embedding import (
+    CachedEmbedder,
+    Embedder,
+    OnnxSentenceEmbedder,
+    default_model_cache,
+    int8_compute_model,
+    packaged_model_path,
+)
 from obsai_catalog.grpc_api import CatalogServicer
 from obsai_catalog.settings import CatalogSettings
 from obsai_catalog.store import CatalogStore, ef_search_for, init_connection
@@ -37,6 +44,8 @@ def load_embedder(settings: CatalogSettings) -> Embedder:
         max_tokens=settings.embedding_max_tokens,
         batch_size=settings.embedding_batch_size,
         threads=settings.embedding_threads,
+        int8_compute=settings.embedding_int8_compute,
+        cache_dir=model_cache(settings),
     )
     if embedder.dimension != VECTOR_DIMENSION:
         raise RuntimeError(
@@ -48,6 +57,22 @@ def load_embedder(settings: CatalogSettings) -> Embedder:
         extra={"model": embedder.model_id, "ms": (time.perf_counter() - started) * 1e3},
     )
     return CachedEmbedder(embedder)
+
+
+def model_cache(settings: CatalogSettings) -> Path:
+    return (
+        Path(settings.embedding_cache_dir)
+        if settings.embedding_cache_dir
+        else default_model_cache()
+    )
+
+
+def prepare_model(settings: CatalogSettings) -> Path:
+    """Build the model the service will run, ahead of its start (an image build)."""
+    source = Path(settings.embedding_model_path or packaged_model_path())
+    if not settings.embedding_int8_compute:
+        return source
+    return int8_compute_model(source, model_cache(settings))
 
 
 async def migrate(settings: CatalogSettings) -> list[str]:

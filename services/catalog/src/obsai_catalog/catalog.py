@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from obsai_catalog import pagination
+from obsai_catalog.candidates import CandidateFacts, Candidates
 from obsai_catalog.describe import content_hash, describe, text_hash
 from obsai_catalog.embedding import Embedder, to_pgvector
 from obsai_catalog.recognition import LabelHit, Recognised, ServiceHit
@@ -43,13 +44,12 @@ from obsai_catalog.search import (
     tsquery,
 )
 from obsai_catalog.store import (
-    CandidateFacts,
-    Candidates,
     CatalogState,
     CatalogStore,
     LexicalQuery,
     PreparedMetric,
 )
+from obsai_catalog.vectors import VectorIndex
 from obsai_common.errors import InvalidArgument, NotFound
 
 MAX_BATCH_METRICS = 5000
@@ -332,8 +332,14 @@ class Catalog:
             if unranked
             else None
         )
+        unsearched = [m for m in meanings if m not in by_meaning]
+        # The embeddings in memory are read (when the catalog has changed) while the
+        # model runs.
+        model = self._embedder.model_id
+        index = (
+            asyncio.ensure_future(self._store.vector_index(version, model)) if unsearched else None
+        )
         try:
-            unsearched = [m for m in meanings if m not in by_meaning]
             wanted = examples if examples is not None and recognised.has_examples else None
             embedded = list(unsearched)
             if wanted is not None:
@@ -348,7 +354,7 @@ class Catalog:
                     # The first examples since this process last looked.
                     wanted = examples
                     vectors.update(await self._vectors([wanted.text]))
-            nearest = self._nearest([vectors[m] for m in unsearched], service, n)
+            nearest = self._nearest([vectors[m] for m in unsearched], service, n, version, index)
             similar: list[Example] = []
             if wanted is None:
                 near = await nearest
@@ -358,7 +364,7 @@ class Catalog:
                 )
             words = await lexical if lexical is not None else None
         finally:
-            for task in (lexical, check):
+            for task in (lexical, check, index):
                 if task is not None and not task.done():
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -412,9 +418,21 @@ class Catalog:
         return dict(zip(unique, await self._embed(unique), strict=True)) if unique else {}
 
     async def _nearest(
-        self, vectors: Sequence[Sequence[float]], service: str, n: int
+        self,
+        vectors: Sequence[Sequence[float]],
+        service: str,
+        n: int,
+        version: int,
+        index: asyncio.Future[VectorIndex | None] | None,
     ) -> Candidates | None:
-        return await self._store.nearest(vectors, service, n) if vectors else None
+        """The nearest metrics from memory when the index is at the search's catalog
+        `version`, else from pgvector."""
+        if not vectors:
+            return None
+        held = await index if index is not None else None
+        if held is not None and held.version == version:
+            return held.nearest(vectors, service, n)
+        return await self._store.nearest(vectors, service, n, self._embedder.model_id)
 
     @staticmethod
     def _more_texts(text: str, more_texts: Sequence[str]) -> list[str]:

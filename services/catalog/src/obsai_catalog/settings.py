@@ -20,10 +20,18 @@ class CatalogSettings(CommonSettings):
     embedding_tokenizer_path: str = ""
     # Texts longer than this many tokens are truncated (the model was trained on 128).
     embedding_max_tokens: int = Field(default=128, ge=8, le=512)
-    # Texts run through the model together; larger batches pad more.
+    # Texts run through the model together; larger batches pad more. With int8
+    # compute each text runs alone (its vector must not depend on its batch).
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
     # onnxruntime intra-op threads; 0 lets it use every core.
     embedding_threads: int = Field(default=0, ge=0, le=256)
+    # Run the model with int8 matrix products (about twice as fast; the graph is
+    # prepared once and kept in the cache directory). Changing it re-embeds the
+    # catalog at the next scan.
+    embedding_int8_compute: bool = True
+    # Where prepared models are kept; empty means $XDG_CACHE_HOME/obsai or
+    # ~/.cache/obsai (`python -m obsai_catalog prepare-model` fills it ahead).
+    embedding_cache_dir: str = ""
     # Stale metrics and services are dropped after this long, unless the scan
     # that marks them names its own grace period.
     catalog_stale_grace_seconds: int = Field(default=7 * 24 * 3600, ge=0)

@@ -15,10 +15,12 @@ import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
 import asyncpg
+import numpy as np
 
+from obsai_catalog.candidates import CandidateFacts, Candidates
 from obsai_catalog.recognition import LabelHit, Recognised, RecognitionIndex, ServiceHit
 from obsai_catalog.records import (
     BatchResult,
@@ -33,6 +35,7 @@ from obsai_catalog.records import (
     TypeSource,
 )
 from obsai_catalog.trigrams import NameIndex, pg_int_array
+from obsai_catalog.vectors import VectorIndex
 
 # Label values never worth recognising in a question: bucket bounds, quantiles.
 _UNRECOGNISED_LABELS = frozenset({"le", "quantile"})
@@ -40,6 +43,9 @@ _UNRECOGNISED_LABELS = frozenset({"le", "quantile"})
 
 # Sampled label values kept in memory for recognising questions, at most.
 MAX_RECOGNISED_VALUES = 100_000
+# Live metrics whose embeddings are kept in memory for vector search, at most
+# (~1.5 kB each: 50,000 is ~77 MB); a larger catalog is searched by pgvector.
+MAX_VECTOR_METRICS = 50_000
 
 # HNSW candidate list of vector searches, unless a search asks for more rows.
 DEFAULT_EF_SEARCH = 100
@@ -67,6 +73,12 @@ async def init_connection(conn: asyncpg.Connection, ef_search: int = DEFAULT_EF_
         " set_config('hnsw.iterative_scan', 'strict_order', false)",
         str(ef_search_for(ef_search)),
     )
+
+
+def _model_prefix(model_id: str) -> str:
+    """What the embedding keys of a model's vectors start with (`Catalog` writes
+    `model_id:text_hash`): vectors of different models are never compared."""
+    return f"{model_id}:"
 
 
 def recognisable(label: str, value: str) -> bool:
@@ -105,42 +117,6 @@ class CatalogState:
 
     version: int
     has_examples: bool
-
-
-class CandidateFacts(NamedTuple):
-    """What fusion needs of a candidate besides its ranks (a tuple: hundreds are made
-    per search)."""
-
-    label_names: tuple[str, ...]
-    services: tuple[str, ...]
-    # The label names lower-cased, as fusion compares them with a question's words.
-    label_names_lower: frozenset[str] = frozenset()
-
-    @classmethod
-    def of(cls, label_names: Sequence[str], services: Sequence[str]) -> CandidateFacts:
-        return cls(tuple(label_names), tuple(services), frozenset(n.lower() for n in label_names))
-
-
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    """One signal's candidates for several queries: each query's ids, best first,
-    and what fusion needs of every candidate."""
-
-    ranked: list[list[int]]
-    facts: dict[int, CandidateFacts]
-
-    @classmethod
-    def of(cls, rows: Sequence[asyncpg.Record], queries: int) -> Candidates:
-        """From rows of (id, label_names, services, texts[], ranks[]) in that order,
-        texts 1-based."""
-        ranks: list[list[tuple[int, int]]] = [[] for _ in range(queries)]
-        facts: dict[int, CandidateFacts] = {}
-        of = CandidateFacts.of
-        for metric_id, label_names, services, texts, text_ranks in rows:
-            facts[metric_id] = of(label_names, services)
-            for text, rank in zip(texts, text_ranks, strict=True):
-                ranks[text - 1].append((rank, metric_id))
-        return cls([[i for _, i in sorted(found)] for found in ranks], facts)
 
 
 # By value: a dict lookup, not the enum's call, for the many records a search reads
@@ -247,10 +223,13 @@ class CatalogStore:
         pool: asyncpg.Pool,
         ef_search: int = DEFAULT_EF_SEARCH,
         max_recognised_values: int = MAX_RECOGNISED_VALUES,
+        max_vector_metrics: int = MAX_VECTOR_METRICS,
     ) -> None:
         """`ef_search`: what the pool's connections were set up with (`init_connection`);
         `max_recognised_values`: the most sampled label values kept in memory for
-        recognition (`recognition`); a larger catalog is recognised by the database."""
+        recognition (`recognition`); a larger catalog is recognised by the database;
+        `max_vector_metrics`: the most embeddings kept in memory for vector search
+        (`vector_index`); a larger catalog is searched by pgvector."""
         self._pool = pool
         self._ef_search = ef_search_for(ef_search)
         self._names: NameIndex | None = None
@@ -259,6 +238,11 @@ class CatalogStore:
         # (version, index), the index None when the catalog had too many label values.
         self._recognition: tuple[int, RecognitionIndex | None] | None = None
         self._recognition_lock = asyncio.Lock()
+        self._max_vectors = max_vector_metrics
+        # ((version, model id), index), the index None when the catalog had too many
+        # metrics.
+        self._vectors: tuple[tuple[int, str], VectorIndex | None] | None = None
+        self._vectors_lock = asyncio.Lock()
         # Embedding keys known to have examples (examples are only ever added).
         self._with_examples: set[str] = set()
         self._labels = LabelsCache()
@@ -528,10 +512,10 @@ class CatalogStore:
         return Candidates.of(rows, len(queries))
 
     async def nearest(
-        self, vectors: Sequence[Sequence[float]], service: str, limit: int
+        self, vectors: Sequence[Sequence[float]], service: str, limit: int, model_id: str
     ) -> Candidates:
-        """Each vector's nearest metrics by cosine distance (HNSW), `limit` of each,
-        in one statement."""
+        """Each vector's nearest metrics embedded by `model_id`, by cosine distance
+        (HNSW), `limit` of each, in one statement."""
         if not vectors:
             return Candidates.of([], 0)
         dimension = len(vectors[0])
@@ -554,6 +538,7 @@ class CatalogStore:
                         SELECT m.id FROM metrics m
                         WHERE m.stale_since IS NULL AND m.embedding IS NOT NULL
                           AND ($4 = '' OR m.services @> ARRAY[$4])
+                          AND starts_with(m.embedding_key, $6)
                         ORDER BY m.embedding <=> q.v
                         LIMIT $5
                     ) nearest
@@ -569,8 +554,49 @@ class CatalogStore:
             len(vectors),
             service,
             limit,
+            _model_prefix(model_id),
         )
         return Candidates.of(rows, len(vectors))
+
+    async def vector_index(self, version: int, model_id: str) -> VectorIndex | None:
+        """The live metrics' embeddings by `model_id` in memory, read again unless the
+        index last read is at `version`. Its own version may differ from `version`
+        (the catalog moved on meanwhile): the caller compares. None while the catalog
+        holds more live embeddings than are kept."""
+        async with self._vectors_lock:
+            if self._vectors is None or self._vectors[0] != (version, model_id):
+                read_at, index = await self._read_vectors(model_id)
+                self._vectors = ((read_at, model_id), index)
+            return self._vectors[1]
+
+    async def _read_vectors(self, model_id: str) -> tuple[int, VectorIndex | None]:
+        # One statement, one snapshot: the version and the rows agree. The left join
+        # keeps the version's row when no metric has an embedding yet.
+        rows = await self._pool.fetch(
+            """
+            SELECT s.version, m.id, m.label_names, m.services, m.embedding::real[] AS embedding
+            FROM catalog_state s
+            LEFT JOIN LATERAL (
+                SELECT id, label_names, services, embedding FROM metrics
+                WHERE stale_since IS NULL AND embedding IS NOT NULL
+                  AND starts_with(embedding_key, $2)
+                ORDER BY id LIMIT $1
+            ) m ON true
+            """,
+            self._max_vectors + 1,
+            _model_prefix(model_id),
+        )
+        version: int = rows[0]["version"]
+        live = [r for r in rows if r["id"] is not None]
+        if len(live) > self._max_vectors:
+            return version, None
+        vectors = np.array([r["embedding"] for r in live], dtype=np.float32, ndmin=2)
+        return version, VectorIndex(
+            version,
+            [r["id"] for r in live],
+            vectors if live else np.zeros((0, 0), dtype=np.float32),
+            [CandidateFacts.of(r["label_names"], r["services"]) for r in live],
+        )
 
     async def state(self, examples_key: str | None = None) -> CatalogState:
         """The catalog's version and, given an `examples_key`, whether any example was
