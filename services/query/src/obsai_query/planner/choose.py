@@ -512,6 +512,7 @@ class Context:
     short: dict[str, frozenset[str]] = field(default_factory=dict)
     wholes: dict[str, tuple[MetricInfo, MetricInfo] | None] = field(default_factory=dict)
     sizes: dict[str, MetricInfo | None] = field(default_factory=dict)
+    telling: frozenset[str] | None = None
 
     @functools.cached_property
     def initials(self) -> frozenset[str]:
@@ -525,6 +526,27 @@ class Context:
             found = vocab.abbreviated(word, self.asked)
             self.short[word] = found
         return found
+
+    def telling_labels(self, vocab: Vocabulary) -> frozenset[str]:
+        """ "received over all network interfaces": labels that tell apart the things
+        said (interfaces) of a measure. Not a word that names the measure's metrics
+        itself ("commands"), nor a label named after a measure ("cores": cpu)."""
+        if self.telling is None:
+            measures = _measure_names(vocab)
+            own = {m.name: m.metric_words for m in vocab.measures}
+            things = {
+                w
+                for c in self.concepts
+                if c.measure
+                for w in c.said
+                if w in vocab.label_synonyms
+                and w not in measures
+                and not vocab.word_forms(w) & own.get(c.measure, frozenset())
+            }
+            self.telling = frozenset(
+                label for w in things for label in vocab.label_synonyms[w] if label not in measures
+            )
+        return self.telling
 
     def used_of_whole(
         self, metric: MetricInfo, vocab: Vocabulary
@@ -887,23 +909,7 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
                 # "number of connections in this state": it counts the very thing said.
                 score += 2.0
                 reasons.append(f"its help counts {concept.word}")
-    # "received over all network interfaces": the things said (interfaces) are what one of
-    # its labels tells apart.
-    # Not a word that names the measure's metrics itself ("commands"), nor a label named
-    # after a measure ("cores": cpu).
-    measures = _measure_names(vocab)
-    own = {m.name: m.metric_words for m in vocab.measures}
-    things = {
-        w
-        for c in ctx.concepts
-        if c.measure
-        for w in c.said
-        if w in vocab.label_synonyms
-        and w not in measures
-        and not vocab.word_forms(w) & own.get(c.measure, frozenset())
-    }
-    telling = {label for w in things for label in vocab.label_synonyms[w] if label not in measures}
-    if telling & set(metric.labels):
+    if ctx.telling_labels(vocab) & metric.labels.keys():
         score += 0.6
         reasons.append("a label of it names the things said")
     unwanted = (name_words & ctx.unwanted) - SUFFIX_WORDS
