@@ -119,17 +119,21 @@ def example_to_proto(e: Example) -> catalog_pb2.Example:
 
 
 def search_to_proto(found: SearchResult) -> catalog_pb2.SearchMetricsResponse:
-    response = catalog_pb2.SearchMetricsResponse(
-        services=found.services,
-        label_matches=[
-            catalog_pb2.LabelMatch(label=m.label, value=m.value, metric=m.metric)
-            for m in found.label_matches
-        ],
-    )
-    add_result = response.results.add
+    response = catalog_pb2.SearchMetricsResponse()
+    _fill_search(response, found)
+    return response
+
+
+def _fill_search(target: catalog_pb2.SearchMetricsResponse, found: SearchResult) -> None:
+    """Writes `found` into an empty message in place (a nested response is not built
+    and then copied into its parent)."""
+    target.services.extend(found.services)
+    add_match = target.label_matches.add
+    for m in found.label_matches:
+        add_match(label=m.label, value=m.value, metric=m.metric)
+    add_result = target.results.add
     for r in found.results:
         _fill_metric(add_result(score=r.score, matched=r.matched).metric, r.metric)
-    return response
 
 
 def discovered_metric(m: catalog_pb2.DiscoveredMetric) -> DiscoveredMetric:
@@ -236,12 +240,10 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             if request.HasField("examples")
             else None,
         )
-        return catalog_pb2.GroundQuestionResponse(
-            search=search_to_proto(found),
-            examples=catalog_pb2.FindSimilarExamplesResponse(
-                examples=[example_to_proto(e) for e in similar]
-            ),
-        )
+        response = catalog_pb2.GroundQuestionResponse()
+        _fill_search(response.search, found)
+        response.examples.examples.extend(example_to_proto(e) for e in similar)
+        return response
 
     async def ApplyDiscoveryBatch(
         self, request: catalog_pb2.ApplyDiscoveryBatchRequest, context: Context
