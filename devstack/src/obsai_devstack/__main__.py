@@ -4,6 +4,12 @@ Starts PostgreSQL+pgvector (unless DATABASE_URL), Redis (REDIS_URL when it
 answers, else its own), the demo world (unless PROMETHEUS_URL), the four
 services and Envoy on :8080, streams their logs, and stops everything on
 Ctrl-C or SIGTERM.
+
+Ports: the gateway listens on GATEWAY_LISTEN_PORT (8080); each service on the
+port of AUTH_ADDR, CATALOG_ADDR, QUERY_ADDR, DISCOVERY_ADDR and auth's ext_authz
+listener on that of AUTH_EXT_AUTHZ_ADDR (the settings that tell the other
+services and the gateway where they are; host 127.0.0.1 regardless), 50051-50054
+and 50061 by default. Port 0 means any free port.
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from obsai_devstack.envoy import EXT_AUTHZ
@@ -30,6 +37,26 @@ DEFAULT_PORTS = {
     "discovery": 50054,
     EXT_AUTHZ: 50061,
 }
+# The settings naming where each listener is; make run puts it on their port.
+PORT_SETTINGS = {
+    "auth": "AUTH_ADDR",
+    "catalog": "CATALOG_ADDR",
+    "query": "QUERY_ADDR",
+    "discovery": "DISCOVERY_ADDR",
+    EXT_AUTHZ: "AUTH_EXT_AUTHZ_ADDR",
+}
+
+
+def service_ports(environ: Mapping[str, str]) -> dict[str, int]:
+    """DEFAULT_PORTS, with the port of each `*_ADDR` setting that is set."""
+    ports = dict(DEFAULT_PORTS)
+    for name, setting in PORT_SETTINGS.items():
+        if address := environ.get(setting, "").strip():
+            port = address.rpartition(":")[2]
+            if not port.isdigit() or int(port) > 65535:
+                raise SystemExit(f"{setting}={address!r}: expected host:port")
+            ports[name] = int(port)
+    return ports
 
 
 def _options(work_dir: Path) -> StackOptions:
@@ -43,7 +70,7 @@ def _options(work_dir: Path) -> StackOptions:
         redis_url=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"),
         prometheus_url=os.environ.get("PROMETHEUS_URL"),
         gateway_port=int(os.environ.get("GATEWAY_LISTEN_PORT", "8080")),
-        service_ports=DEFAULT_PORTS,
+        service_ports=service_ports(os.environ),
         env=env,
         durable=True,
         demo_world=os.environ.get("PROMETHEUS_URL") is None,

@@ -36,10 +36,11 @@ class EnvoyGateway:
         self.log_path = log_path or work_dir / "envoy.log"
         self.port = port or free_port()
         self.admin_port = free_port()
+        # Ports and upstreams are the stack's; everything else is the gateway's own
+        # settings, read from the environment as in production (GATEWAY_CORS_ORIGINS, …).
         self.settings = GatewaySettings(
             listen_port=self.port,
             admin_port=self.admin_port,
-            cors_origins="http://localhost:3000,https://console.example.com",
             auth_addr=upstreams.get("auth", "127.0.0.1:9"),
             auth_ext_authz_addr=upstreams.get(EXT_AUTHZ, "127.0.0.1:9"),
             catalog_addr=upstreams.get("catalog", "127.0.0.1:9"),

@@ -78,14 +78,25 @@ local function from_rpc_status(text)
   return shaped(name or "UNKNOWN", raw_string(text, "message") or "", details), http
 end
 
--- gRPC plumbing that must not reach REST clients (the transcoder adds these
--- after the route's response_headers_to_remove has run).
-local HIDDEN = {"grpc-status", "grpc-message", "grpc-status-details-bin", "grpc-encoding",
-                "grpc-accept-encoding", "x-obsai-identity"}
+-- What must not reach REST clients: every grpc-* header (gRPC plumbing, and any
+-- grpc-* metadata a service sends; the transcoder adds some after the route's
+-- response_headers_to_remove has run) and the internal identity.
+local function is_hidden(name)
+  return name:sub(1, 5) == "grpc-" or name == "x-obsai-identity"
+end
+
+-- Collected first: a header map must not change while it is iterated.
+local function remove_hidden(map)
+  local hidden = {}
+  for name, _ in pairs(map) do
+    if is_hidden(name) then hidden[#hidden + 1] = name end
+  end
+  for _, name in ipairs(hidden) do map:remove(name) end
+end
 
 function envoy_on_response(handle)
   local headers = handle:headers()
-  for _, name in ipairs(HIDDEN) do headers:remove(name) end
+  remove_hidden(headers)
   local override = headers:get("x-http-status")
   if override ~= nil then
     headers:remove("x-http-status")
