@@ -140,14 +140,14 @@ def test_a_superlative_of_each_thing_grouped_is_the_extreme_of_each(vocab: Vocab
 def test_a_subquery_step_as_long_as_its_range_is_left_to_prometheus(
     grounding: list[MetricInfo],
 ) -> None:
-    promql = answer("worst scrape duration per job in the last 5 min", grounding)
+    promql = answer("peak total resident memory of all jobs over the last 5 minutes", grounding)
     assert promql.endswith("[5m:])"), promql
     assert "[5m:5m]" not in promql
 
 
 def test_the_worst_of_each_job_is_its_worst_series(grounding: list[MetricInfo]) -> None:
     promql = answer("worst scrape duration per job in the last 5 min", grounding)
-    assert "max by (job) (scrape_duration_seconds)" in promql
+    assert promql == "max by (job) (max_over_time(scrape_duration_seconds[5m]))"
 
 
 def test_cpu_in_millicores_is_cores_times_a_thousand(grounding: list[MetricInfo]) -> None:

@@ -48,6 +48,7 @@ from dataclasses import dataclass, field, replace
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import Intent, side_of
 from obsai_query.planner.vocabulary import (
+    Measure,
     Vocabulary,
     inflections,
     split_name,
@@ -59,6 +60,9 @@ from obsai_query.planner.vocabulary import (
 _IMPLIED_WEIGHT = 0.3
 # At most this many candidates are scored (the grounding comes ranked by relevance).
 MAX_CANDIDATES = 200
+# "were forked", "got evicted": a passive verb names the events counted.
+_PASSIVE = frozenset({"was", "were", "been", "being", "got", "get"})
+_PASSIVE_WEIGHT = 2.0
 # Name parts every metric of a kind has; they say nothing about what it measures.
 SUFFIX_WORDS = frozenset(
     {"total", "bucket", "sum", "count", "byte", "second", "info", "ratio", "seconds", "usec"}
@@ -527,6 +531,9 @@ class Context:
             self.short[word] = found
         return found
 
+    def asked_measures(self, vocab: Vocabulary) -> list[Measure]:
+        return [m for m in vocab.measures if m.name in self.intent.measures]
+
     def telling_labels(self, vocab: Vocabulary) -> frozenset[str]:
         """ "received over all network interfaces": labels that tell apart the things
         said (interfaces) of a measure. Not a word that names the measure's metrics
@@ -634,7 +641,9 @@ def concepts_of(
     groups = intent.group_words if group_words is None else group_words
     seen.update(w for phrase in groups for w in split_phrase(phrase))
     operation_words = vocab.operation_words
+    previous = ""
     for word, start, end in intent.tokens:
+        before, previous = previous, word
         if _inside(start, end, covered) or word in seen:
             continue
         if word in vocab.common_words or word in operation_words or word.isdigit():
@@ -643,7 +652,10 @@ def concepts_of(
             continue
         seen.add(word)
         alternatives = {word, *vocab.abbreviations.get(word, ()), *inflections(word)}
-        concepts.append(Concept(word, frozenset(alternatives), 1.0, plain=True))
+        # "how many processes were forked": what happened to them is what was counted,
+        # more telling than the things it happened to.
+        weight = _PASSIVE_WEIGHT if before in _PASSIVE and word.endswith("ed") else 1.0
+        concepts.append(Concept(word, frozenset(alternatives), weight, plain=True))
     concepts = _kinds(_heads(concepts, measure_spans, intent, vocab), measure_spans, intent, vocab)
     return _purpose_clause(concepts, measure_spans, intent)
 
@@ -813,13 +825,16 @@ def context_for(
                     continue
                 if any(_labels_named(word, m, vocab) for m in metrics):
                     group_words.append(word)
-    concepts = concepts_of(intent, mentions, vocab, group_words)
-    unwanted = (
-        unwanted - frozenset().union(*(c.alternatives for c in concepts)) if concepts else unwanted
-    )
     groupable = {
         word for word in group_words if any(_labels_named(word, m, vocab) for m in metrics)
     }
+    # "what Go version": a subject no label tells apart is a word of what is measured.
+    concepts = concepts_of(
+        intent, mentions, vocab, [w for w in group_words if w in groupable or " " in w]
+    )
+    unwanted = (
+        unwanted - frozenset().union(*(c.alternatives for c in concepts)) if concepts else unwanted
+    )
     preferred = next((m.prefer for m in asked if m.prefer), "")
     counters = frozenset(split_name(m.name) for m in metrics if m.is_counter_like)
 
@@ -941,6 +956,8 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         score += 0.5  # "redis memory", "open files": an amount said alone is the amount in use
     # The type the measure is usually carried by.
     kind = _kind(metric)
+    if kind == "unknown" and "current" in name_words:
+        kind = "gauge"  # an untyped "CurrEstab": its name says it is a level now
     preferred = ctx.preferred_type
     if intent.per_second and preferred == "gauge":
         preferred = "counter"  # "connections per second": new ones, counted
@@ -978,7 +995,7 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     if intent.quantiles and kind not in ("histogram", "summary"):
         score -= 3.0  # only a distribution has percentiles
     counter = kind in ("counter", "unknown_counter")
-    if (intent.per_second or intent.rate_word or intent.offset_seconds) and counter:
+    if (intent.per_second or intent.rate_word) and counter:
         score += 0.5
     if intent.per_second and kind == "gauge" and not core & _RATE_WORDS and not intent.growth:
         score -= 1.0  # "reads per second": events counted, not a level
@@ -1016,9 +1033,11 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         score -= 1.5
     if "errors" in intent.measures and counter and status_label(metric, vocab) is not None:
         score += 2.0  # it can tell errors from the rest by a status-like label
-    # Metadata, not measurements: build/version info, OpenMetrics creation times.
+    # Metadata, not measurements: build/version info, OpenMetrics creation times — unless
+    # what is asked is carried by info series ("which distro": a name, in its labels).
     if metric.name.endswith(("_info", "_created")) or "build" in name_words:
-        score -= 3.0
+        info_asked = any("info" in m.metric_words for m in ctx.asked_measures(vocab))
+        score += 1.0 if info_asked and metric.name.endswith("_info") else -3.0
     # Filters: a metric that carries every value the question names.
     filters, dropped = filters_for(metric, ctx.mentions, intent, vocab)
     for mention in ctx.mentions:
@@ -1201,7 +1220,10 @@ def rank_ratio(
         b_mentions = inside
     else:
         a_mentions = b_mentions = mentions
-    a_ranked, a_ctx = rank(side_of(intent, a_span, vocab), pool, a_mentions, vocab)
+    a_side = side_of(intent, a_span, vocab)
+    # "memory per key": memory said alone is the memory in use on its side too.
+    imply_qualifier(a_side, a_mentions, vocab)
+    a_ranked, a_ctx = rank(a_side, pool, a_mentions, vocab)
     b_ctx = context_for(side_of(intent, b_span, vocab), b_mentions, pool, vocab)
     if not b_ctx.concepts:
         return []

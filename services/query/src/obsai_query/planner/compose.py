@@ -253,7 +253,9 @@ class Composer:
             )
             or any(_head_is_series(phrase, vocab) for phrase in ctx.group_words)
             or _things_done_to(intent.text, vocab)
-        ) and not (intent.average or _WHOLE.search(intent.text))
+        ) and not ((intent.average and not self.over_window) or _WHOLE.search(intent.text))
+        # "avg tcp probe latency over the last 5 min": an average over the window said is of
+        # each probe's samples; the probes stay one series each.
         self.window = format_duration(asked.duration) if self.over_window else self.rate_window
 
     def _window_is_asked(self) -> bool:
@@ -854,6 +856,12 @@ class Composer:
                 shape.bare = True
                 per = format_duration(intent.rate_seconds)
                 what = f"how fast {metric.name} changes per {per} (over {window})"
+        elif self._samples_counted(metric):
+            # "how many times was each job scraped in the last minute": one sample a scrape.
+            expr = f"count_over_time({ranged(sel, self.window)})"
+            what = f"the samples of {metric.name} in {self.window}, one per event"
+            unit = ""
+            shape.op = "sum"
         elif (intent.average or share) and self.over_window:
             expr = f"avg_over_time({ranged(sel, self.window)})"
             what = f"{metric.name} averaged over {self.window}"
@@ -874,11 +882,19 @@ class Composer:
             shape.op = "min"
         elif intent.average and not self.over_window:
             shape.op = "avg"  # "average samples scraped per target": across the series
-        scale = _to_base(metric)
+        scale = 1.0 if expr.startswith("count_over_time(") else _to_base(metric)
         out = shape.apply(expr)
         if scale != 1.0:
             out = f"{out} * {number(scale)}"
         return out, unit, what + _by(shape)
+
+    def _samples_counted(self, metric: MetricInfo) -> bool:
+        """ "How many times … in the last minute" of events that each write one sample of
+        the metric (a scrape): its samples in the window, counted."""
+        intent = self.intent
+        sampled = any(m.sampled for m in self.vocab.measures if m.name in intent.measures)
+        times = intent.count_of == "time"
+        return sampled and times and self.over_window and not metric.is_counter_like
 
     def _age(
         self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], kept: list[str], offset: str
@@ -1349,9 +1365,18 @@ class Composer:
         if intent.peak and asked.is_range:
             step = self.rate_window
             span = format_duration(asked.duration)
-            if plan.promql == selector(metric.name, filters):
+            bare = selector(metric.name, filters)
+            same = re.fullmatch(
+                rf"{intent.peak}( by \([\w, ]*\))? \({re.escape(bare)}\)", plan.promql
+            )
+            if plan.promql == bare:
                 # A gauge as it is: every sample of the window, no subquery steps.
                 plan.promql = f"{intent.peak}_over_time({ranged(plan.promql, span)})"
+            elif same is not None:
+                # "the worst scrape duration per job": the max of each group's series' maxima
+                # is the max of the group's max, and it reads every sample of the window.
+                inner = f"{intent.peak}_over_time({ranged(bare, span)})"
+                plan.promql = f"{intent.peak}{same.group(1) or ''} ({inner})"
             else:
                 # A subquery's step as long as its range reads one instant at best (and none
                 # when the range's start is not on the step): Prometheus' own resolution then.
@@ -1441,14 +1466,16 @@ class Composer:
 
     def _change_asked(self, plan: Plan) -> bool:
         """A comparison with earlier read as a difference, not a ratio: when a unit or "how
-        much … changed" is asked, or of a level (a gauge) minutes ago — unless a ratio,
+        much … changed" is asked, or of a level or a rate minutes ago — unless a ratio,
         a percentage or "times" is asked, or a spike."""
         intent = self.intent
         if intent.spike or intent.ratio or intent.percent or _TIMES.search(intent.text):
             return False
         if intent.unit is not None or _CHANGE_BY.search(intent.text):
             return True
-        return plan.kind == "value" and intent.offset_seconds <= _SHORT_COMPARISON
+        # Minutes ago, of a level or of a rate: how much it moved since (a ratio of two
+        # one-minute rates swings wildly; the difference is in the rate's own unit).
+        return intent.offset_seconds <= _SHORT_COMPARISON
 
     def _unitless_size(self, metric: MetricInfo, plan: Plan) -> bool:
         """A gauge with no unit of its own whose name or help says it is a size or a length
@@ -1504,6 +1531,16 @@ class Composer:
             plan.promql = f"count({inner})"
             plan.unit = "count"
             plan.explanation = f"how many {counted} values: {plan.explanation}"
+            return
+        failures = self._is_health(metric) and intent.down and self.over_window
+        if words and words[-1] in self.vocab.series_words and failures and self.per_series:
+            # "failed probes per target in the last 5m": each series' samples at 0 in the
+            # window (a 0/1 health gauge: its samples less those at 1).
+            sel = ranged(selector(metric.name, filters), self.window)
+            plan.promql = f"count_over_time({sel}) - sum_over_time({sel})"
+            plan.unit = "count"
+            plan.explanation = f"how many samples of {metric.name} were 0 in {self.window}"
+            plan.empty_ok = False
             return
         if words and words[-1] in self.vocab.series_words and plan.kind == "value":
             inner = selector(metric.name, filters)

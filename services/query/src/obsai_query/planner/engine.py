@@ -286,13 +286,31 @@ def _listed_parts(
     """The counter each listed part names on its own words, when every part names one and no
     two the same; else none."""
     found: list[Choice] = []
+    # "IOPS (reads + writes)": the parts are counted as the whole is (operations, not bytes).
+    counted = any(m.unit == "count" for m in vocab.measures if m.name in intent.measures)
     for span in intent.listed_parts:
         ranked, _ = rank(side_of(intent, span, vocab), metrics, mentions, vocab)
-        best = next((c for c in ranked[:3] if c.covered and c.metric.is_counter_like), None)
+        best = next(
+            (
+                c
+                for c in ranked[:3]
+                if c.covered
+                and c.metric.is_counter_like
+                and not (counted and _measured_in_units(c.metric))
+            ),
+            None,
+        )
         if best is None or any(c.metric.name == best.metric.name for c in found):
             return []
         found.append(best)
     return found if len(found) >= 2 else []
+
+
+def _measured_in_units(metric: MetricInfo) -> bool:
+    """Bytes or seconds, not a count of events."""
+    return metric.unit.lower() in ("bytes", "seconds") or bool(
+        set(split_name(metric.name)[-2:]) & {"byte", "second"}
+    )
 
 
 def _unmatched_words(

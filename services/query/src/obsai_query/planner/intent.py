@@ -27,12 +27,16 @@ _QUANTILE_PERCENT = re.compile(r"\b(\d{1,2}(?:\.\d+)?)\s*(?:%|percent)\s*(?:perc
 _NUMBER_WORDS = {
     "a": 1,
     "an": 1,
+    "zero": 0,
     "one": 1,
     "two": 2,
     "three": 3,
     "four": 4,
     "five": 5,
     "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
     "ten": 10,
     "twelve": 12,
     "twenty": 20,
@@ -50,8 +54,12 @@ _THRESHOLD = re.compile(
     r"\b(above|over|more than|greater than|exceeding|exceeds|exceed|higher than|at least|"
     r"longer than|slower than|bigger than|larger than|"
     r"below|under|less than|lower than|at most|fewer than|faster than|shorter than|"
-    r"smaller than)\s+(-?\d+(?:\.\d+)?)\s*(%|percent\b|[a-z]+\b)?"
+    # "at least one connection": small numbers said as words too.
+    r"smaller than)\s+(-?\d+(?:\.\d+)?|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"\s*(%|percent\b|[a-z]+\b)?"
 )
+# "at least 1", "at most 5": the bound itself is in.
+_INCLUSIVE = {"at least": ">=", "at most": "<="}
 _LESS = (
     "below",
     "under",
@@ -164,12 +172,18 @@ _SHARE_USED_BY = re.compile(
     r"(.+?)\s+(?:is|are|does|do)\s+(.+?\s+(?:using|use|uses|used|consuming|taking|"
     r"occupying|holding))\s*\??$"
 )
+# "what percent of RAM is page cache": a part (said after "is") of a whole amount.
+_PART_OF_WHOLE = re.compile(
+    r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
+    r"((?:[a-z0-9'\-]+\s+){0,3}?[a-z0-9'\-]+)\s+is\s+(?:the\s+|in\s+)?"
+    r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)\s*\??$"
+)
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
 _RANKING_VERB = re.compile(r"(?:use|uses|using|used)\s+(?:the\s+)?(?:most|least|more|less)\b")
 # "what fraction of keys have a TTL", "percentage of probes that are up": a share of the
 # things in some state now, not of events.
 _SHARE_OF_THINGS = re.compile(
-    r"\b(?:fraction|percentage|percent|share|proportion)\s+of\s+(?:the\s+|all\s+)?"
+    r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
     r"(?:[a-z0-9'\-]+\s+){1,4}?(?:that\s+|which\s+)?(?:have|has|are|is|with)\b"
 )
 # "what percentage of outgoing TCP segments are retransmitted", "share of requests that get
@@ -195,7 +209,7 @@ _PER_CORE = re.compile(r"\b(?:per|each|every|a)\s+(?:cpu\s+)?(?:core|cpu)\b")
 
 @dataclass
 class Threshold:
-    op: str  # > or <
+    op: str  # >, <, >= or <=
     value: float
     # How it was given: percent, bytes, seconds or plain.
     kind: str = "plain"
@@ -411,7 +425,7 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     _times(intent, vocab)
     _grouping(intent, vocab)
     _statuses(intent, vocab)
-    _ratio_of(intent)
+    _ratio_of(intent, vocab)
     _per_core(intent, vocab)
     _extreme_per_group(intent, vocab)
     _listed_parts(intent, vocab)
@@ -457,6 +471,16 @@ def _extreme_per_group(intent: Intent, vocab: Vocabulary) -> None:
         intent.peak = intent.extreme_each
 
 
+def _names_a_part(phrase: str, vocab: Vocabulary) -> bool:
+    """ "page cache" of RAM is a part of it, another amount; "used", "free", "idle" or "up"
+    say a state of the whole or of its things, a share of them (not two amounts)."""
+    if any(p.search(phrase) for q in vocab.qualifiers.values() for p in q.say):
+        return False
+    if measures_in(phrase, vocab) == ["availability"]:
+        return False
+    return not set(split_phrase(phrase)) & (set(vocab.idle_values) | vocab.common_words)
+
+
 def _top_number_given(text: str) -> bool:
     return bool(re.search(r"\b(?:the)\s+\d+\b|\b\d+\s+(?:most|least|[a-z]+est)\b", text))
 
@@ -481,11 +505,14 @@ def _per_core(intent: Intent, vocab: Vocabulary) -> None:
     intent.tokens = [t for t in intent.tokens if not (start <= t[1] and t[2] <= end)]
 
 
-def _ratio_of(intent: Intent) -> None:
+def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
     if match := _RATIO_OF.search(text):
         intent.ratio_of = (match.span(1), match.span(2))
-    elif match := _SHARE_USED_BY.search(text):
+    elif (match := _SHARE_USED_BY.search(text)) or (
+        # "what percent of RAM is page cache": the part (after "is") of the whole.
+        (match := _PART_OF_WHOLE.search(text)) and _names_a_part(match.group(2), vocab)
+    ):
         intent.ratio_of = (match.span(2), match.span(1))
     elif match := _RATIO_SPLIT.search(text):
         end = len(text.rstrip(" ?"))
@@ -681,9 +708,14 @@ def _quantiles(intent: Intent, vocab: Vocabulary) -> None:
 
 def _numbers(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
-    if threshold := _THRESHOLD.search(text):
-        op = "<" if threshold.group(1) in _LESS else ">"
-        value = float(threshold.group(2))
+    threshold = _THRESHOLD.search(text)
+    share = intent.ratio or intent.percent or "fraction" in text
+    if threshold and threshold.group(2) in _NUMBER_WORDS and share:
+        threshold = None  # "the fraction of the time at least one process stalls": a state
+    if threshold:
+        op = _INCLUSIVE.get(threshold.group(1)) or ("<" if threshold.group(1) in _LESS else ">")
+        said = threshold.group(2)
+        value = float(_NUMBER_WORDS[said]) if said in _NUMBER_WORDS else float(said)
         unit = (threshold.group(3) or "").strip()
         kind = "plain"
         if unit in ("%", "percent"):

@@ -76,6 +76,9 @@ class Measure:
     unit: str = ""
     # The qualifier meant when none is said ("memory" is the memory in use).
     implies: str = ""
+    # Each sample of its series is one of these events (a scrape writes one): "how many
+    # times … in the last minute" counts the samples.
+    sampled: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,7 +134,8 @@ class Vocabulary:
     def rewrite(self, text: str) -> str:
         for pattern, replacement in self.rewrites:
             text = pattern.sub(replacement, text)
-        return text
+        # "commits/s", "packets/sec": things counted per second (a unit's "Mbits/s" is not).
+        return _THINGS_PER_SECOND.sub(_per_second, text)
 
     def says(self, operation: str, text: str) -> bool:
         return any(p.search(text) for p in self.operations.get(operation, ()))
@@ -281,6 +285,7 @@ class Vocabulary:
                 str(spec.get("aggregate", "sum")),
                 str(spec.get("unit", "")),
                 str(spec.get("implies", "")),
+                bool(spec.get("sampled", False)),
             )
             for name, spec in (data.get("measures") or {}).items()
         )
@@ -444,6 +449,15 @@ def _abbreviated(
 
     split(word, set(), False, 0, 0)
     return best
+
+
+_THINGS_PER_SECOND = re.compile(r"\b([a-z]{3,}s)/s(?:ec)?\b", re.IGNORECASE)
+_BITS = re.compile(r"(?:kilo|mega|giga|[kmg])?bits", re.IGNORECASE)
+
+
+def _per_second(match: re.Match[str]) -> str:
+    things = match.group(1)
+    return match.group(0) if _BITS.fullmatch(things) else f"{things} per second"
 
 
 def inflections(word: str) -> list[str]:
