@@ -107,7 +107,7 @@ class OnnxSentenceEmbedder:
         *,
         max_tokens: int = 128,
         batch_size: int = 32,
-        threads: int = 0,
+        threads: int = 1,
         int8_compute: bool = True,
         cache_dir: Path | None = None,
     ) -> None:

@@ -23,8 +23,10 @@ class CatalogSettings(CommonSettings):
     # Texts run through the model together; larger batches pad more. With int8
     # compute each text runs alone (its vector must not depend on its batch).
     embedding_batch_size: int = Field(default=32, ge=1, le=1024)
-    # onnxruntime intra-op threads; 0 lets it use every core.
-    embedding_threads: int = Field(default=0, ge=0, le=256)
+    # onnxruntime intra-op threads; 0 lets it use every core. One: a question's few
+    # tokens gain little from a second thread, and the database ranks its words on
+    # the other core meanwhile (two threads made a question's grounding slower).
+    embedding_threads: int = Field(default=1, ge=0, le=256)
     # Run the model with int8 matrix products (about twice as fast; the graph is
     # prepared once and kept in the cache directory). Changing it re-embeds the
     # catalog at the next scan.
