@@ -37,19 +37,22 @@ def test_the_packaged_model_embeds_by_meaning() -> None:
     assert len(latency) == 384
     assert math.isclose(float(np.linalg.norm(latency)), 1.0, rel_tol=1e-3)
     assert float(np.dot(latency, duration)) > float(np.dot(latency, memory))
-    # A text's vector does not depend on the texts embedded with it.
+    # Order within a batch does not change a text's vector.
     (again,) = model.embed(["p95 latency of checkout"])
-    assert again == latency
+    assert np.allclose(again, latency, atol=1e-5)
     assert model.embed([]) == []
 
 
 def test_int8_compute_stays_close_to_the_graph_as_shipped() -> None:
     texts = ["p95 latency of checkout", "which pods are about to run out of memory"]
-    int8 = OnnxSentenceEmbedder().embed(texts)
-    shipped = OnnxSentenceEmbedder(int8_compute=False)
-    assert shipped.model_id != OnnxSentenceEmbedder().model_id
-    for fast, exact in zip(int8, shipped.embed(texts), strict=True):
-        assert float(np.dot(fast, exact)) > 0.95
+    int8 = OnnxSentenceEmbedder(int8_compute=True)
+    shipped = OnnxSentenceEmbedder()
+    assert shipped.model_id != int8.model_id
+    fast = int8.embed(texts)
+    for vector, exact in zip(fast, shipped.embed(texts), strict=True):
+        assert float(np.dot(vector, exact)) > 0.99
+    # Each text runs alone: its vector does not depend on the texts embedded with it.
+    assert int8.embed(texts[:1]) == fast[:1]
 
 
 def test_the_int8_model_is_built_once_and_reused(tmp_path: Path) -> None:

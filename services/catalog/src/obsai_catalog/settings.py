@@ -28,9 +28,9 @@ class CatalogSettings(CommonSettings):
     # the other core meanwhile (two threads made a question's grounding slower).
     embedding_threads: int = Field(default=1, ge=0, le=256)
     # Run the model with int8 matrix products (about twice as fast; the graph is
-    # prepared once and kept in the cache directory). Changing it re-embeds the
-    # catalog at the next scan.
-    embedding_int8_compute: bool = True
+    # prepared once and kept in the cache directory), at a small cost in retrieval
+    # (docs/PERFORMANCE.md). Changing it re-embeds the catalog at the next scan.
+    embedding_int8_compute: bool = False
     # Where prepared models are kept; empty means $XDG_CACHE_HOME/obsai or
     # ~/.cache/obsai (`python -m obsai_catalog prepare-model` fills it ahead).
     embedding_cache_dir: str = ""
