@@ -22,7 +22,7 @@ Loops are bounded (warm-up on other questions, then one request at a time:
 latency, not throughput). Results go to bench/results/query.json and a table
 on stdout.
 
-    .venv/bin/python bench/query/pipeline_bench.py [--requests 200]
+    .venv/bin/python bench/query/pipeline_bench.py [--requests 200] [--int8-compute]
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ async def run_cases(
     return rows
 
 
-async def main(requests: int) -> list[Row]:
+async def main(requests: int, int8_compute: bool = False) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="obsai-query-bench-") as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", durable=False)
         postgres.start()
@@ -145,7 +145,7 @@ async def main(requests: int) -> list[Row]:
                     "log_level": "WARNING",
                 }
                 catalog_settings = CatalogSettings(**common)
-                model = OnnxSentenceEmbedder()
+                model = OnnxSentenceEmbedder(int8_compute=int8_compute)
                 async with (
                     build_catalog(catalog_settings, model) as catalog_app,
                     running(catalog_settings, catalog_app) as catalog_server,
@@ -196,8 +196,11 @@ async def main(requests: int) -> list[Row]:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--int8-compute", action="store_true", help="the catalog's model with int8 products"
+    )
     args = parser.parse_args()
-    results = asyncio.run(main(min(args.requests, 5000)))
+    results = asyncio.run(main(min(args.requests, 5000), args.int8_compute))
     print_table(results)
     out = ROOT / "bench" / "results" / "query.json"
     out.parent.mkdir(parents=True, exist_ok=True)
