@@ -34,6 +34,7 @@ ROUND_4 = HERE / "holdout_round4.yaml"
 ROUND_5 = HERE / "holdout_round5.yaml"
 ROUND_6 = HERE / "holdout_round6.yaml"
 ROUND_7 = HERE / "holdout_round7.yaml"
+ROUND_8 = HERE / "holdout_round8.yaml"
 # Fraction of the set that must match (measured: docs/EVALUATION.md).
 FLOOR = 0.93
 # Round 5 after the fixes of its misses' causes (45/48 measured on a world minutes old;
@@ -47,6 +48,9 @@ ROUND_6_FLOOR = 0.8
 # world minutes old). Its four "now vs a minute ago" golds have no data this young, so the
 # floor is lower: 48 - 4, less a margin of two.
 ROUND_7_FLOOR = 0.82
+# Round 8 as first measured, its misses not yet fixed (34/55 on a world minutes old): a
+# guard against regressions. Its five "vs a minute ago" golds have no data this young.
+ROUND_8_FLOOR = 0.52
 # Golds that compare with a minute ago: no data while the world is younger than a minute
 # and a half (the rounds' headers say so); their delta() alternatives are still checked.
 NEEDS_A_MINUTE_OF_HISTORY = frozenset(
@@ -58,6 +62,11 @@ NEEDS_A_MINUTE_OF_HISTORY = frozenset(
         "r7-redis-04",
         "r7-postgres-03",
         "r7-prometheus-02",
+        "r8-node-02",
+        "r8-redis-10",
+        "r8-postgres-01",
+        "r8-probes-09",
+        "r8-prometheus-02",
     }
 )
 ADMIN_PASSWORD = secrets.token_urlsafe(18)
@@ -95,8 +104,8 @@ def evaluation_instant(world: ExportersWorld) -> float:
 
 @pytest.mark.parametrize(
     "path",
-    [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5, ROUND_6, ROUND_7],
-    ids=["set", "holdout", "round4", "round5", "round6", "round7"],
+    [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5, ROUND_6, ROUND_7, ROUND_8],
+    ids=["set", "holdout", "round4", "round5", "round6", "round7", "round8"],
 )
 def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> None:
     questions = load_questions(path)
@@ -126,8 +135,9 @@ def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> 
         (ROUND_5, ROUND_5_FLOOR),
         (ROUND_6, ROUND_6_FLOOR),
         (ROUND_7, ROUND_7_FLOOR),
+        (ROUND_8, ROUND_8_FLOOR),
     ],
-    ids=["set", "round5", "round6", "round7"],
+    ids=["set", "round5", "round6", "round7", "round8"],
 )
 def test_accuracy_is_above_the_floor(
     world: ExportersWorld, stack: Stack, path: Path, floor: float
