@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -19,6 +18,7 @@ from obsai_eval.cli import main
 from obsai_eval.prometheus import PrometheusClient
 from obsai_eval.questions import Question
 from tests.eval.conftest import DEVSET
+from tests.support.serving import serving
 
 pytestmark = pytest.mark.integration
 
@@ -92,14 +92,8 @@ def fake_obsai() -> Iterator[_FakeObsAI]:
     server.requests = []
     server.users = {"admin": ADMIN_PASSWORD}
     server.calls = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def _url(server: _FakeObsAI) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 import urllib.request
 from collections.abc import Iterator
 
@@ -12,21 +11,15 @@ from prometheus_client.parser import text_string_to_metric_families
 from obsai_demo.exporter import create_server
 from obsai_demo.series import HistogramSeries, Series, build_families
 from obsai_devstack.demo_world import http_get
+from tests.support.serving import serving
 
 T = 1_780_315_200.0
 
 
 @pytest.fixture(scope="module")
 def exporter_url() -> Iterator[str]:
-    server = create_server("127.0.0.1", 0, clock=lambda: T)
-    worker = threading.Thread(target=server.serve_forever, daemon=True)
-    worker.start()
-    try:
+    with serving(create_server("127.0.0.1", 0, clock=lambda: T)) as server:
         yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        worker.join()
 
 
 def _scrape(url: str, accept: str = "") -> tuple[str, str]:

@@ -13,7 +13,6 @@ import json
 import shutil
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +24,7 @@ import pytest
 from obsai_common.errors import UpstreamError
 from obsai_discovery.prometheus import PrometheusAPI
 from obsai_discovery.settings import SourceConfig
+from tests.support.serving import serving
 
 CLIENT_NAME = "obsai-discovery-test-client"
 METADATA = {"shop_orders": [{"type": "counter", "help": "Orders placed.", "unit": ""}]}
@@ -142,14 +142,8 @@ def tls_prometheus(pki: Pki, *, require_client_cert: bool = False) -> Iterator[_
     server.socket = context.wrap_socket(
         server.socket, server_side=True, do_handshake_on_connect=False
     )
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
 
 
 def url_of(server: _TlsPrometheus) -> str:
