@@ -989,7 +989,10 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
             score -= 1.0  # operations are counted, not measured in bytes or seconds
     elif ctx.preferred_unit and ctx.preferred_unit in (metric.unit.lower(), *parts[-2:]):
         score += 1.0  # network traffic is counted in bytes, unless packets are asked
-    if intent.unit is not None and intent.unit[0] in ("bytes", "seconds"):
+    if intent.reach is not None and intent.reach.kind in ("bytes", "seconds"):
+        # "until it reaches 1 GB": the level said is in the unit of what is measured.
+        score += 1.0 if _unit_of(metric) == intent.reach.kind else -1.0
+    elif intent.unit is not None and intent.unit[0] in ("bytes", "seconds"):
         # "in MB/s", "in ms": the unit asked says what is measured.
         score += 1.0 if _unit_of(metric) == intent.unit[0] else -1.0
     if intent.quantiles and kind not in ("histogram", "summary"):

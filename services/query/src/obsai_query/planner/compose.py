@@ -78,7 +78,15 @@ _CHANGE_BY = re.compile(
     r"\bhow\s+much\b.*\b(?:change|changed|differ|differs|grown|grew|shrunk|dropped|risen|rose|"
     r"fallen|fell)\b|\bdifference\b|\bdelta\b"
 )
-_TIMES = re.compile(r"\b(?:times|fold|ratio)\b")
+# "3 times more", "how many times higher", "ratio": a ratio; "probe times" is a noun.
+_TIMES = re.compile(
+    r"\b(?:times|fold)\s+(?:more|less|fewer|higher|lower|larger|bigger|smaller|faster|slower|"
+    r"as|what|that|than)\b|\d\s*(?:x|times|fold)\b|-fold\b|\bratio\b"
+)
+# "as a percent of one core": CPU in cores, written as a percentage (not a share of parts).
+_OF_ONE_CORE = re.compile(
+    r"\b(?:percent|percentage|%)\s+of\s+(?:one|a|1|a single)\s+(?:cpu\s+)?core\b"
+)
 # A level compared with minutes ago (not a day or a week): how far it moved.
 _SHORT_COMPARISON = 600.0
 # An extreme of a distribution said in words: its quantile 1 (or 0) where it has one.
@@ -183,6 +191,18 @@ def base_unit(metric: MetricInfo) -> str:
         return "bytes"
     if unit in ("seconds", "second") or name.endswith("_seconds") or _to_base(metric) != 1.0:
         return "seconds"
+    return ""
+
+
+def _in_own_unit(promql: str, metric: MetricInfo, factor: float) -> str:
+    """The query without its conversion to the base unit, when the unit asked is the
+    metric's own ("in usec" of a metric in microseconds); empty otherwise."""
+    scale = _to_base(metric)
+    if scale == 1.0 or not math.isclose(scale, factor):
+        return ""
+    for suffix in (f" / {number(1 / scale)}", f" * {number(scale)}"):
+        if promql.endswith(suffix):
+            return promql.removesuffix(suffix)
     return ""
 
 
@@ -432,6 +452,9 @@ class Composer:
             # "which interfaces are down": a gauge already one series per interface, filtered,
             # keeps its own labels; grouping it by them would only drop the rest.
             single = True
+        elif grouped and "quantile" in filters and _one_series_each(metric, filters, grouped):
+            # "median latency of each command": a quantile already one series per command.
+            single = True
         return Shape(kept, single, self._aggregation(metric))
 
     def _health_question(self, metric: MetricInfo) -> bool:
@@ -593,7 +616,9 @@ class Composer:
                 return "busy_ratio", lambda off: self._busy(metric, idle, filters, kept, off)
         if metric.is_counter_like or self._untyped_events(metric):
             parts = whole_of_parts(metric, self.metrics, intent, vocab)
-            if parts and not (intent.ratio or intent.percent or self.share_of_limit):
+            of_a_core = bool(_OF_ONE_CORE.search(intent.text))
+            shared = intent.ratio or intent.percent or self.share_of_limit
+            if parts and (of_a_core or not shared):
                 return "parts_sum", lambda off: self._parts_sum(
                     parts, filters, kept, off, assumptions
                 )
@@ -839,6 +864,16 @@ class Composer:
         if not unit and (metric.unit.lower() == "ratio" or "ratio" in split_name(metric.name)):
             unit = "ratio"  # "fragmentation ratio": a gauge that is a share already
         share = self._health_share(metric)
+        if intent.reach is not None and not metric.is_counter_like:
+            # "days until the database reaches 1 GB": what is left to the level, over the
+            # slope of the last hour, in seconds.
+            window = str(self.vocab.defaults.get("predict_window", "1h"))
+            now = shape.apply(sel)
+            slope = shape.apply(f"deriv({ranged(sel, window)})")
+            expr = f"({number(intent.reach.value)} - {now}) / {slope}"
+            what = f"seconds until {metric.name} reaches {number(intent.reach.value)}"
+            assumptions.append(f"a straight line through the last {window}")
+            return expr, "seconds", what + _by(shape)
         if intent.predict_seconds:
             window = str(self.vocab.defaults.get("predict_window", "1h"))
             expr = f"predict_linear({ranged(sel, window)}, {number(intent.predict_seconds)})"
@@ -1366,9 +1401,10 @@ class Composer:
             step = self.rate_window
             span = format_duration(asked.duration)
             bare = selector(metric.name, filters)
-            same = re.fullmatch(
-                rf"{intent.peak}( by \([\w, ]*\))? \({re.escape(bare)}\)", plan.promql
-            )
+            # "max probe duration per job over the last 10 min": of a gauge's groups, the
+            # extreme asked of their series too (not of their average), unless one is asked.
+            ops = intent.peak if intent.average else f"(?:{intent.peak}|avg)"
+            same = re.fullmatch(rf"{ops}( by \([\w, ]*\))? \({re.escape(bare)}\)", plan.promql)
             if plan.promql == bare:
                 # A gauge as it is: every sample of the window, no subquery steps.
                 plan.promql = f"{intent.peak}_over_time({ranged(plan.promql, span)})"
@@ -1402,6 +1438,11 @@ class Composer:
                 plan.promql = f"({plan.promql}) / {number(factor)}"
                 plan.unit = ""
                 plan.explanation += f", in {written.upper()}"
+            elif kind == "seconds" and (native := _in_own_unit(plan.promql, metric, factor)):
+                # "latency in usec" of a metric kept in usec: its values as they are.
+                plan.promql = native
+                plan.unit = ""
+                plan.explanation += f", in {written}"
             elif kind in ("seconds", "cores") and plan.unit == kind and factor != 1:
                 # "in ms", "in millicores": a time, or CPU in cores, in a smaller unit.
                 plan.promql = f"({plan.promql}) / {number(factor)}"
@@ -1429,6 +1470,18 @@ class Composer:
             value = float(vocab.defaults.get("breaking_error_ratio", 0.05))
             threshold = Threshold(">", value, "plain")
             plan.assumptions.append(f"'breaking' taken as an error ratio above {value:.0%}")
+        if threshold is None and intent.had_any and plan.kind == "rate" and intent.top is None:
+            # "which databases had rollbacks": those where any happened in the window.
+            threshold = Threshold(">", 0.0, "plain")
+        if (
+            threshold is not None
+            and threshold.kind == "seconds"
+            and (native := _in_own_unit(plan.promql, metric, threshold.factor))
+        ):
+            # "above 10 microseconds" of a metric kept in microseconds: compared as it is.
+            plan.promql = native
+            plan.unit = ""
+            threshold = Threshold(threshold.op, threshold.value / threshold.factor, "plain")
         if threshold is not None:
             value = threshold.value
             if threshold.kind == "percent" and plan.unit in ("ratio", "cores"):

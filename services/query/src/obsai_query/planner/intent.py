@@ -94,6 +94,13 @@ _THEN = re.compile(
 _HORIZON = re.compile(
     rf"\b(?:in|within|after|for the next|over the next|next)\s+{_NUMBER}\s*{_TIME_UNIT}\b"
 )
+# "how many days until the database reaches 1 GB": the time left before a level is reached.
+_REACH = re.compile(
+    r"\b(?:until|till|before)\s+(?:[a-z0-9'\-]+\s+){0,4}?(?:reaches|reach|hits|hit|gets\s+to|"
+    r"exceeds|passes|crosses)\s+(\d+(?:\.\d+)?)\s*([a-z%]+\b)?"
+)
+# "an hour from now", "1h from now": a time ahead is a prediction, however it is asked.
+_FROM_NOW = re.compile(rf"\b{_NUMBER}\s*{_TIME_UNIT}\s+from\s+now\b")
 # "the last hour", "past 24 hours", "last 30m": a window; "the last scrape" is none.
 _WINDOW = re.compile(
     r"\b(over|in|during|for|within|across|from)?\s*(?:the\s+)?(?:last|past|previous|prior)\s+"
@@ -155,7 +162,7 @@ _IN_UNIT = re.compile(
     # "redis memory MB", "how many GB of disk", "(KB)": a unit of data or a small unit of
     # time said on its own, not after a number (that is a threshold: "over 500 MB").
     r"|(?<![\d.])(?<![\d.]\s)\b(mb|mib|gb|gib|kb|kib|tb|megabytes|gigabytes|kilobytes|"
-    r"ms|milliseconds|microseconds)\b"
+    r"ms|milliseconds|microseconds|usec)\b"
     # "how many hours since the last save", "minutes since boot": the unit of an age.
     r"|\bhow\s+many\s+(ms|milliseconds|microseconds|minutes|hours|days)\b"
     r"|\b(minutes|hours|days)\s+(?:since|ago)\b"
@@ -179,12 +186,22 @@ _PART_OF_WHOLE = re.compile(
     r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)\s*\??$"
 )
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
+# "which databases had rollbacks", "which disks saw errors": the things where some
+# happened, not how many (an extreme or an amount said after the verb is another question).
+_WHICH_HAD = re.compile(
+    r"\bwhich\s+(?:[a-z0-9_\-]+\s+){1,3}?(?:had|have|has|saw|see|sees|got|get|gets|"
+    r"logged|recorded|hit|hits|experienced)\s+(?:any\s+|some\s+)?"
+    r"(?!(?:the|a|an|most|least|more|less|fewer|no|high|higher|highest|low|lower|lowest|"
+    r"many|much|large|larger|largest|big|bigger|biggest|small|smaller|smallest)\b)[a-z]"
+)
 _RANKING_VERB = re.compile(r"(?:use|uses|using|used)\s+(?:the\s+)?(?:most|least|more|less)\b")
 # "what fraction of keys have a TTL", "percentage of probes that are up": a share of the
 # things in some state now, not of events.
 _SHARE_OF_THINGS = re.compile(
     r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
-    r"(?:[a-z0-9'\-]+\s+){1,4}?(?:that\s+|which\s+)?(?:have|has|are|is|with)\b"
+    r"(?:[a-z0-9'\-]+\s+){1,4}?(?:that\s+|which\s+)?"
+    # "… of all the keys live in db0": where things are is a state of them too.
+    r"(?:have|has|are|is|with|live|lives|reside|resides|sit|sits)\b"
 )
 # "what percentage of outgoing TCP segments are retransmitted", "share of requests that get
 # rejected": the events that end one way (group 3) among all of them (group 1, its head
@@ -214,6 +231,7 @@ class Threshold:
     # How it was given: percent, bytes, seconds or plain.
     kind: str = "plain"
     text: str = ""
+    factor: float = 1.0  # the unit said, in base units ("10 microseconds": 1e-6)
 
 
 @dataclass
@@ -266,6 +284,8 @@ class Intent:
     offset_seconds: float = 0.0
     compare_then: bool = False  # a ratio now / then, not just the earlier value
     predict_seconds: float = 0.0
+    reach: Threshold | None = None  # "until it reaches 1 GB": the level reached
+    had_any: bool = False  # "which X had Y": where any Y happened
     down: bool = False
     breaking: bool = False
     spike: bool = False
@@ -312,6 +332,12 @@ def _damerau(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+# The comparatives of a threshold are words, not misspellings ("larger" is not "large").
+_COMPARATIVES = frozenset(
+    w.split()[0] for w in re.findall(r"[a-z]+ than", _THRESHOLD.pattern) if "than" in w
+)
+
+
 def correct_spelling(
     text: str, vocab: Vocabulary, known: Iterable[str] = ()
 ) -> tuple[str, list[tuple[str, str]]]:
@@ -329,6 +355,7 @@ def correct_spelling(
             len(word) < 4
             or not word.isalpha()
             or word in targets
+            or word in _COMPARATIVES
             or stem(word) in targets
             or stem(word) in vocab.common_words
             or stem(word) in vocab.operation_words
@@ -422,6 +449,7 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     _operations(intent, vocab)
     _quantiles(intent, vocab)
     _numbers(intent, vocab)
+    _fastest_rate(intent, vocab)
     _times(intent, vocab)
     _grouping(intent, vocab)
     _statuses(intent, vocab)
@@ -718,6 +746,7 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
         value = float(_NUMBER_WORDS[said]) if said in _NUMBER_WORDS else float(said)
         unit = (threshold.group(3) or "").strip()
         kind = "plain"
+        factor = 1.0
         if unit in ("%", "percent"):
             kind = "percent"
         elif unit in vocab.units:
@@ -725,8 +754,12 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             value *= factor
         elif unit and _QUANTITY_UNIT.match(unit):
             kind = "plain"
-        intent.threshold = Threshold(op, value, kind, threshold.group(0))
-        intent.consumed.append(threshold.span())
+        intent.threshold = Threshold(op, value, kind, threshold.group(0), factor)
+        if unit and kind == "plain" and not _QUANTITY_UNIT.match(unit):
+            # "more than 1 commit per second": the word after the number is what is counted.
+            intent.consumed.append((threshold.start(), threshold.end(2)))
+        else:
+            intent.consumed.append(threshold.span())
         durations = {"latency", "uptime"} & set(intent.measures)
         if threshold.group(1) == "over" and kind == "seconds" and value >= 60 and not durations:
             # "load average over 5 minutes", "errors over 10 minutes": a span of time.
@@ -738,6 +771,8 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
         if slower and kind == "seconds" and fraction and not intent.quantiles:
             intent.longer_than = value
             intent.threshold = None
+
+    intent.had_any = intent.threshold is None and bool(_WHICH_HAD.search(text))
 
     unbounded = _blank(_BOUND, text)
     top_n = _TOP_N.search(unbounded)
@@ -781,6 +816,21 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
         )
 
 
+_FASTEST = re.compile(r"\bfastest\b")
+
+
+def _fastest_rate(intent: Intent, vocab: Vocabulary) -> None:
+    """ "which jobs allocate memory the fastest, in bytes per second": with a rate asked,
+    the fastest are those at the highest rate, not those that take the least time."""
+    if not (intent.per_second and _FASTEST.search(intent.text)):
+        return
+    rest = _FASTEST.sub(" ", intent.text)
+    if "latency" in intent.measures and "latency" not in measures_in(rest, vocab):
+        intent.measures.remove("latency")
+    if intent.top is not None and intent.top[0] == "bottomk" and not vocab.says("bottom", rest):
+        intent.top = ("topk", intent.top[1])
+
+
 def _blank(pattern: re.Pattern[str], text: str) -> str:
     """The text with the pattern's matches blanked (same length, so spans still hold)."""
     return pattern.sub(lambda m: " " * len(m.group(0)), text)
@@ -811,7 +861,21 @@ def _times(intent: Intent, vocab: Vocabulary) -> None:
             or vocab.says("compare", text)
             or re.search(r"\b(?:now|today|change|changed|differ|difference|relative)\b", text)
         )
-    if vocab.says("predict", text) and (horizon := _HORIZON.search(text)):
+    if reach := _REACH.search(text):
+        unit = reach.group(2) or ""
+        kind, factor = vocab.units.get(unit, ("plain", 1.0))
+        value = float(reach.group(1)) * factor
+        intent.reach = Threshold(">=", value, kind, reach.group(0), factor)
+        if (
+            kind == "bytes"
+            and not intent.measures
+            and any(m.name == "size" for m in vocab.measures)
+        ):
+            intent.measures.append("size")  # "until the database reaches 1 GB": its size
+        intent.consumed.append((reach.start(1), reach.end() if kind != "plain" else reach.end(1)))
+    if (horizon := _FROM_NOW.search(text)) or (
+        vocab.says("predict", text) and (horizon := _HORIZON.search(text))
+    ):
         intent.predict_seconds = _seconds(horizon.group(1), horizon.group(2))
         intent.consumed.append(horizon.span())
     if window := _WINDOW.search(text):
