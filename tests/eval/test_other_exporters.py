@@ -35,6 +35,7 @@ ROUND_5 = HERE / "holdout_round5.yaml"
 ROUND_6 = HERE / "holdout_round6.yaml"
 ROUND_7 = HERE / "holdout_round7.yaml"
 ROUND_8 = HERE / "holdout_round8.yaml"
+ROUND_9 = HERE / "holdout_round9.yaml"
 # Fraction of the set that must match (measured: docs/EVALUATION.md).
 FLOOR = 0.93
 # Round 5 after the fixes of its misses' causes (45/48 measured on a world minutes old;
@@ -52,6 +53,9 @@ ROUND_7_FLOOR = 0.82
 # old; 41/55 in this test's young world, where its five "vs a minute ago" golds have no
 # data): 41 less a margin of two.
 ROUND_8_FLOOR = 0.7
+# Round 9 as first measured, its misses not yet fixed (32/55 on a world minutes old, 31/55
+# in this test's young world): a guard against regressions, less a margin of two.
+ROUND_9_FLOOR = 0.52
 # Golds that compare with a minute ago: no data while the world is younger than a minute
 # and a half (the rounds' headers say so); their delta() alternatives are still checked.
 NEEDS_A_MINUTE_OF_HISTORY = frozenset(
@@ -68,8 +72,13 @@ NEEDS_A_MINUTE_OF_HISTORY = frozenset(
         "r8-postgres-01",
         "r8-probes-09",
         "r8-prometheus-02",
+        "r9-node-11",
+        "r9-prometheus-11",
     }
 )
+# Golds that filter by a threshold near what the world reaches once its rates have a few
+# minutes of samples (the round's header says so): empty while it is this young.
+EMPTY_WHILE_YOUNG = frozenset({"r9-node-10"})
 ADMIN_PASSWORD = secrets.token_urlsafe(18)
 
 
@@ -105,8 +114,8 @@ def evaluation_instant(world: ExportersWorld) -> float:
 
 @pytest.mark.parametrize(
     "path",
-    [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5, ROUND_6, ROUND_7, ROUND_8],
-    ids=["set", "holdout", "round4", "round5", "round6", "round7", "round8"],
+    [QUESTIONS, HOLDOUT, ROUND_4, ROUND_5, ROUND_6, ROUND_7, ROUND_8, ROUND_9],
+    ids=["set", "holdout", "round4", "round5", "round6", "round7", "round8", "round9"],
 )
 def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> None:
     questions = load_questions(path)
@@ -116,6 +125,8 @@ def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> 
     with PrometheusClient(world.prometheus_url) as prometheus:
         at = evaluation_instant(world)
         for question in questions:
+            if question.id in EMPTY_WHILE_YOUNG:
+                continue
             for promql in question.references:
                 if question.id in NEEDS_A_MINUTE_OF_HISTORY and " offset " in promql:
                     continue  # no series a minute old yet in a world this young
@@ -137,8 +148,9 @@ def test_every_gold_runs_and_returns_data(world: ExportersWorld, path: Path) -> 
         (ROUND_6, ROUND_6_FLOOR),
         (ROUND_7, ROUND_7_FLOOR),
         (ROUND_8, ROUND_8_FLOOR),
+        (ROUND_9, ROUND_9_FLOOR),
     ],
-    ids=["set", "round5", "round6", "round7", "round8"],
+    ids=["set", "round5", "round6", "round7", "round8", "round9"],
 )
 def test_accuracy_is_above_the_floor(
     world: ExportersWorld, stack: Stack, path: Path, floor: float
