@@ -225,6 +225,11 @@ def plan(
     return generation
 
 
+def answer(question: str, metrics: Sequence[MetricInfo]) -> str:
+    """The PromQL of the planner's first part for `question` over `metrics`."""
+    return plan(question, metrics).promql
+
+
 @pytest.fixture(scope="session")
 def vocab() -> Vocabulary:
     return default_vocabulary()

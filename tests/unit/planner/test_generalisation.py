@@ -14,7 +14,7 @@ from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.choose import find_mentions, whole_of_parts
 from obsai_query.planner.intent import parse_intent, search_words, side_of
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, exporter_metrics, plan
+from tests.unit.planner.conftest import _m, answer, exporter_metrics
 
 NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
 REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
@@ -99,10 +99,6 @@ def more_metrics() -> list[MetricInfo]:
 @pytest.fixture(scope="module")
 def metrics() -> list[MetricInfo]:
     return more_metrics()
-
-
-def answer(question: str, metrics: list[MetricInfo]) -> str:
-    return plan(question, metrics).promql
 
 
 # --- sums of parts

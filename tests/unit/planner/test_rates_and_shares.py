@@ -11,7 +11,7 @@ from obsai_query.planner.choose import whole_by_name
 from obsai_query.planner.compose import _with_label
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, plan
+from tests.unit.planner.conftest import _m, answer
 from tests.unit.planner.test_generalisation import NODE, PG, REDIS, more_metrics
 
 PROMETHEUS = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
@@ -70,10 +70,6 @@ def metrics() -> list[MetricInfo]:
             "seconds",
         ),
     ]
-
-
-def answer(question: str, metrics: list[MetricInfo]) -> str:
-    return plan(question, metrics).promql
 
 
 # --- rates in other units of time

@@ -18,7 +18,7 @@ import pytest
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, exporter_metrics, plan
+from tests.unit.planner.conftest import _m, answer, exporter_metrics, plan
 
 TCP_PROBES = {"instance": ("127.0.0.1:1", "127.0.0.1:2"), "job": ("tcp-probe",)}
 HTTP_PROBES = {"instance": ("http://a/metrics", "http://b/health"), "job": ("http-probe",)}
@@ -84,10 +84,6 @@ def metrics() -> list[MetricInfo]:
 @pytest.fixture(scope="module")
 def grounding() -> list[MetricInfo]:
     return metrics()
-
-
-def answer(question: str, grounding: list[MetricInfo]) -> str:
-    return plan(question, grounding).promql
 
 
 # --- parse: what is asked
