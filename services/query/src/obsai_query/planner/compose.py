@@ -864,6 +864,7 @@ class Composer:
         if not unit and (metric.unit.lower() == "ratio" or "ratio" in split_name(metric.name)):
             unit = "ratio"  # "fragmentation ratio": a gauge that is a share already
         share = self._health_share(metric)
+        scale = _to_base(metric)
         if intent.reach is not None and not metric.is_counter_like:
             # "days until the database reaches 1 GB": what is left to the level, over the
             # slope of the last hour, in seconds.
@@ -896,6 +897,7 @@ class Composer:
             expr = f"count_over_time({ranged(sel, self.window)})"
             what = f"the samples of {metric.name} in {self.window}, one per event"
             unit = ""
+            scale = 1.0  # a count of samples, in no unit of the metric's
             shape.op = "sum"
         elif (intent.average or share) and self.over_window:
             expr = f"avg_over_time({ranged(sel, self.window)})"
@@ -917,7 +919,6 @@ class Composer:
             shape.op = "min"
         elif intent.average and not self.over_window:
             shape.op = "avg"  # "average samples scraped per target": across the series
-        scale = 1.0 if expr.startswith("count_over_time(") else _to_base(metric)
         out = shape.apply(expr)
         if scale != 1.0:
             out = f"{out} * {number(scale)}"
