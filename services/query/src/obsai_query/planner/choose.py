@@ -961,6 +961,13 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     preferred = ctx.preferred_type
     if intent.per_second and preferred == "gauge":
         preferred = "counter"  # "connections per second": new ones, counted
+    elif (
+        intent.count_of
+        and intent.window_word == "in"
+        and preferred == "gauge"
+        and "availability" not in intent.measures
+    ):
+        preferred = "counter"  # "how many new connections … in the last 15 min": counted
     if intent.predict_seconds and not intent.per_second:
         preferred = "gauge"  # where an amount will be
     if intent.growth:
@@ -1036,10 +1043,16 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         score -= 1.5
     if "errors" in intent.measures and counter and status_label(metric, vocab) is not None:
         score += 2.0  # it can tell errors from the rest by a status-like label
+    # "which clocksource": a label of an info metric named after "which", its value asked.
+    label_asked = (
+        intent.which
+        and metric.name.endswith("_info")
+        and any(w in ctx.groupable and _labels_named(w, metric, vocab) for w in ctx.group_words)
+    )
     # Metadata, not measurements: build/version info, OpenMetrics creation times — unless
     # what is asked is carried by info series ("which distro": a name, in its labels).
     if metric.name.endswith(("_info", "_created")) or "build" in name_words:
-        info_asked = any("info" in m.metric_words for m in ctx.asked_measures(vocab))
+        info_asked = label_asked or any("info" in m.metric_words for m in ctx.asked_measures(vocab))
         score += 1.0 if info_asked and metric.name.endswith("_info") else -3.0
     # Filters: a metric that carries every value the question names.
     filters, dropped = filters_for(metric, ctx.mentions, intent, vocab)
@@ -1071,7 +1084,14 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
             named = _labels_named(word, metric, vocab)
             # "per job" of a metric one job has: a grouping that tells nothing apart.
             apart = any(_tells_apart(metric, label) for label in named)
-            score += (0.5 if apart else -0.5) if named else -4.5
+            if named and not apart and label_asked:
+                # "which clocksource is the kernel using": an info metric's one value of the
+                # label said is the answer, not a grouping.
+                score += 2.0
+                covered += 1
+                reasons.append(f"its {named[0]} label says which")
+            else:
+                score += (0.5 if apart else -0.5) if named else -4.5
     # "the 5-minute load": a number of the name that the question says (load5, not load1).
     numbers = [w for w in parts if w.isdigit()]
     if numbers and ctx.numbers:
@@ -1255,9 +1275,15 @@ def rank_ratio(
         set()
         if not of_all
         else {label for m in mentions if a_span[0] <= m.start < a_span[1] for label, _ in m.options}
-        - {label for m in mentions if b_span[0] <= m.start < b_span[1] for label, _ in m.options}
+        - {
+            label
+            for m in mentions
+            if b_span[0] <= m.start < b_span[1]
+            for label in _whose(m, vocab)
+        }
     )
     pairs: list[tuple[float, Choice, Choice]] = []
+    events_per_event = bool(a_ranked) and a_ranked[0].metric.is_counter_like
     for a in a_ranked[:3]:
         narrowed = set(a.filters) & a_only
         if (a.covered == 0 and not narrowed) or a.metric.type in ("histogram", "summary"):
@@ -1284,10 +1310,20 @@ def rank_ratio(
                 continue
             elif not per_thing and not _same_unit(a.metric, b.metric):
                 continue  # a share is of the same unit; "bytes per key" is not a share
-            if per_thing and (a.metric.is_counter_like or b.metric.is_counter_like):
-                continue  # "memory per key": an amount now over the things there are now
+            if (
+                per_thing
+                and (a.metric.is_counter_like or b.metric.is_counter_like)
+                and not (a.metric.is_counter_like and b.metric.is_counter_like and events_per_event)
+            ):
+                # "memory per key": an amount now over the things there are now; "rows
+                # inserted per committed transaction": events over events, both counted,
+                # when A's words name events best.
+                continue
             if per_thing and any(
-                c.alternatives & vocab.metric_words(b.metric.name) for c in a_ctx.concepts
+                c.alternatives & vocab.metric_words(b.metric.name)
+                for c in a_ctx.concepts
+                # "the shop db": a thing a label of B tells apart, not what A measures.
+                if not group_labels(sorted(c.alternatives), b.metric, vocab)
             ):
                 continue  # "samples per scrape": scraped samples count no scrapes
             if events and b.metric.type == "gauge":
@@ -1316,6 +1352,13 @@ def rank_ratio(
 
 
 _ALL_OF = re.compile(r"\s*(?:the\s+)?(?:all|every|total)\b")
+
+
+def _whose(mention: Mention, vocab: Vocabulary) -> set[str]:
+    """The labels a value names: only its subject's ("the total postgres database size":
+    the postgres job's, not a database called postgres) when it can be one."""
+    labels = {label for label, _ in mention.options}
+    return (labels & set(vocab.subject_labels)) or labels
 
 
 def _event_sides(

@@ -54,7 +54,7 @@ from obsai_query.planner.choose import (
     whole_by_name,
     whole_of_parts,
 )
-from obsai_query.planner.intent import Intent, Threshold
+from obsai_query.planner.intent import Intent, Threshold, measures_in
 from obsai_query.planner.vocabulary import Vocabulary, split_name, stem
 from obsai_query.time_range import format_duration, parse_duration
 
@@ -62,14 +62,14 @@ _RE_SPECIAL = re.compile(r"([.^$*+?()\[\]{}|\\])")
 _FAILURE_WORDS = frozenset({"fail", "failed", "failure", "error", "errors", "reject", "rejected"})
 # "total … by all exporters", "across all targets": one number, not one per series.
 _TOGETHER = re.compile(r"\b(?:plus|combined|together|summed|in total)\b")
+# "total time across all the phases", "the sum of": times added up, not averaged.
+_SUMMED = re.compile(r"\b(?:total|sum of|combined|altogether|added up|in all)\b")
 _WHOLE = re.compile(r"\b(?:total|sum of|combined|altogether|all)\b")
 _AVAILABILITY = re.compile(r"\b(?:availability|uptime percentage|success rate)\b")
 _STATE_NEAR = 12
 _EACH = re.compile(r"\b(?:each|every|per|by)\b")
 _MAX_WORDS = frozenset({"max", "maximum", "peak", "highest", "longest", "largest"})
 _MIN_WORDS = frozenset({"min", "minimum", "lowest", "shortest", "smallest"})
-# Words of a unitless gauge that say it is an amount of data ("body length", "size").
-_SIZE_WORDS = frozenset({"size", "length", "byte"})
 # Words that ask for an amount of data, not for how many events carried it.
 _BYTE_WORDS = frozenset({"byte", "data", "kb", "mb", "gb", "kib", "mib", "gib", "traffic"})
 _TIME_SPENT = re.compile(r"\b(?:time|seconds?)\s+(?:spent|taken)\b|\bhow\s+much\s+time\b")
@@ -78,6 +78,15 @@ _CHANGE_BY = re.compile(
     r"\bhow\s+much\b.*\b(?:change|changed|differ|differs|grown|grew|shrunk|dropped|risen|rose|"
     r"fallen|fell)\b|\bdifference\b|\bdelta\b"
 )
+# "cpu seconds", "how much CPU time … burned over the last 10 minutes": the seconds used,
+# counted (an increase over a window said), not a number of cores.
+_CPU_SECONDS = re.compile(r"\bcpu\s+seconds?\b|\bhow\s+much\s+cpu\s+time\b")
+# "which dbs are empty": holding nothing, a level at 0.
+_EMPTY = re.compile(r"\bempty\b")
+# "the gap between p99 and the median": two percentiles, one less the other.
+_SPREAD = re.compile(r"\b(?:gap|difference|spread|distance|delta)\s+between\b")
+# "has the address changed … how many times": a level's changes are counted.
+_CHANGED = re.compile(r"\b(?:change|changed|changes|flipped|flapped|switched)\b")
 # "3 times more", "how many times higher", "ratio": a ratio; "probe times" is a noun.
 _TIMES = re.compile(
     r"\b(?:times|fold)\s+(?:more|less|fewer|higher|lower|larger|bigger|smaller|faster|slower|"
@@ -273,10 +282,28 @@ class Composer:
             )
             or any(_head_is_series(phrase, vocab) for phrase in ctx.group_words)
             or _things_done_to(intent.text, vocab)
-        ) and not ((intent.average and not self.over_window) or _WHOLE.search(intent.text))
+        ) and not (
+            (intent.average and not self.over_window)
+            or _WHOLE.search(intent.text)
+            or self._amount_done_by_all(counted)
+        )
         # "avg tcp probe latency over the last 5 min": an average over the window said is of
         # each probe's samples; the probes stay one series each.
         self.window = format_duration(asked.duration) if self.over_window else self.rate_window
+
+    def _amount_done_by_all(self, counted: set[str]) -> bool:
+        """ "How many cpu seconds did the exporters burn in the last 10 min": an amount of
+        a measure (not of the things, nor "how many times") over a window said, done by them
+        all: one number."""
+        intent = self.intent
+        return (
+            bool(counted)
+            and not counted & self.vocab.series_words
+            and bool(measures_in(intent.count_of, self.vocab))
+            and intent.total
+            and self.over_window
+            and not _EACH.search(intent.text)
+        )
 
     def _window_is_asked(self) -> bool:
         intent = self.intent
@@ -475,7 +502,9 @@ class Composer:
                 return "min"
             unit = base_unit(metric)
             if unit == "seconds" and not self._is_timestamp(metric):
-                return "avg"
+                # "total time across all the phases": the times of the parts added up.
+                summed = _SUMMED.search(self.intent.text) and not self.intent.average
+                return "sum" if summed else "avg"
             if metric.unit.lower() in ("ratio", "percent") or "ratio" in split_name(metric.name):
                 return "avg"
         return op
@@ -797,7 +826,7 @@ class Composer:
         sel = selector(metric.name, filters, offset=offset)
         base = base_unit(metric)
         # CPU time is used, not counted: cores, unless CPU seconds are asked for.
-        cpu = "cpu" in split_name(metric.name) and "cpu second" not in intent.text
+        cpu = "cpu" in split_name(metric.name) and not _CPU_SECONDS.search(intent.text)
         # "how many … in the last hour", "rows inserted in the last hour": a count.
         counted = intent.total or intent.window_word == "in"
         increase = (
@@ -892,6 +921,19 @@ class Composer:
                 shape.bare = True
                 per = format_duration(intent.rate_seconds)
                 what = f"how fast {metric.name} changes per {per} (over {window})"
+        elif self._changes_counted(metric):
+            # "how many times did the IP change in the last hour": the changes of its value
+            # in the window, not its samples.
+            expr = f"changes({ranged(sel, self.window)})"
+            what = f"how many times {metric.name} changed in {self.window}"
+            unit = ""
+            scale = 1.0  # a count of changes, in no unit of the metric's
+        elif self._quantile_over_window(metric):
+            # "p95 probe duration over the last 10 min": a gauge's own samples in the window,
+            # the quantile of them (a gauge is no distribution of its own).
+            q = self.intent.quantiles[0]
+            expr = f"quantile_over_time({number(q)}, {ranged(sel, self.window)})"
+            what = f"the {percentile(q)} percentile of {metric.name}'s samples in {self.window}"
         elif self._samples_counted(metric):
             # "how many times was each job scraped in the last minute": one sample a scrape.
             expr = f"count_over_time({ranged(sel, self.window)})"
@@ -923,6 +965,25 @@ class Composer:
         if scale != 1.0:
             out = f"{out} * {number(scale)}"
         return out, unit, what + _by(shape)
+
+    def _changes_counted(self, metric: MetricInfo) -> bool:
+        """ "How many times did it change in the last hour" of a level: its changes."""
+        intent = self.intent
+        times = intent.count_of == "time" and bool(_CHANGED.search(intent.text))
+        return times and self.over_window and not metric.is_counter_like
+
+    def _quantile_over_window(self, metric: MetricInfo) -> bool:
+        """One percentile asked of a gauge over a window said: of its samples over time."""
+        intent = self.intent
+        return (
+            len(intent.quantiles) == 1
+            and self.over_window
+            and not intent.average
+            and not metric.is_counter_like
+            and metric.type not in ("histogram", "summary")
+            and "quantile" not in metric.labels
+            and "le" not in metric.labels
+        )
 
     def _samples_counted(self, metric: MetricInfo) -> bool:
         """ "How many times … in the last minute" of events that each write one sample of
@@ -998,6 +1059,15 @@ class Composer:
                 unit,
                 f"{percentile(quantiles[0])} percentile of {name}" + _by_labels(kept),
             )
+        if _SPREAD.search(self.intent.text) and len(quantiles) == 2:
+            # "the gap between p99 and the median": the higher percentile less the lower.
+            low, high = sorted(quantiles)
+            return (
+                f"{one(high)} - {one(low)}",
+                unit,
+                f"the {percentile(high)} less the {percentile(low)} percentile of {name}"
+                + _by_labels(kept),
+            )
         parts = [f'label_replace({one(q)}, "quantile", "{number(q)}", "", "")' for q in quantiles]
         names = ", ".join(percentile(q) for q in quantiles)
         return (
@@ -1035,6 +1105,18 @@ class Composer:
         sel = selector(metric.name, filters, [f"quantile={quote(written)}"], offset)
         expr = shape.apply(sel)
         scale = _to_base(metric)
+        spread = self._quantile_spread(values)
+        if spread is not None:
+            # "the gap between p99 and the median": the higher percentile less the lower.
+            high, low = (
+                shape.apply(selector(metric.name, filters, [f"quantile={quote(w)}"], offset))
+                for w in spread
+            )
+            expr = f"{high} - {'ignoring (quantile) ' if shape.bare else ''}{low}"
+            if scale != 1.0:
+                expr = f"({expr}) / {number(1 / scale)}"
+            what = f"the {spread[0]} less the {spread[1]} quantile of {metric.name}"
+            return expr, base_unit(metric) or "seconds", what + _by(shape)
         if scale != 1.0:
             expr = f"{expr} / {number(1 / scale)}"
         return (
@@ -1042,6 +1124,15 @@ class Composer:
             base_unit(metric) or "seconds",
             f"{percentile(q)} percentile of {metric.name}" + _by(shape),
         )
+
+    def _quantile_spread(self, values: Sequence[str]) -> tuple[str, str] | None:
+        """ "gap between p99 and the median": two percentiles asked as a difference, as
+        the summary writes them (higher, lower)."""
+        quantiles = self.intent.quantiles
+        if len(quantiles) != 2 or not _SPREAD.search(self.intent.text):
+            return None
+        low, high = (_quantile_value(q, values) for q in sorted(quantiles))
+        return None if low is None or high is None else (high, low)
 
     def _family_average(
         self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], kept: list[str], offset: str
@@ -1471,6 +1562,9 @@ class Composer:
             value = float(vocab.defaults.get("breaking_error_ratio", 0.05))
             threshold = Threshold(">", value, "plain")
             plan.assumptions.append(f"'breaking' taken as an error ratio above {value:.0%}")
+        if threshold is None and _EMPTY.search(intent.text) and plan.kind == "value":
+            # "which dbs are empty": what they hold (the glossary's words for it) at 0.
+            threshold = Threshold("==", 0.0, "plain")
         if threshold is None and intent.had_any and plan.kind == "rate" and intent.top is None:
             # "which databases had rollbacks": those where any happened in the window.
             threshold = Threshold(">", 0.0, "plain")
@@ -1539,7 +1633,7 @@ class Composer:
         if metric.unit.lower() not in ("", "bytes", "byte"):
             return False
         said = set(split_name(metric.name)) | set(self.vocab.text_words(metric.help))
-        return bool(said & _SIZE_WORDS)
+        return bool(said & self.vocab.byte_words)
 
     def _per_core(self, plan: Plan, metric: MetricInfo) -> None:
         """ "X per CPU core": X divided by the number of cores, counted as the series of a

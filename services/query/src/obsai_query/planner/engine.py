@@ -255,7 +255,7 @@ _NAMED_THING = re.compile(
 
 
 # "memory per key", "chunks per series": per one thing, said in one word.
-_PER_THING = re.compile(r"\bper\s+([a-z]+)\b")
+_PER_THING = (re.compile(r"\bper\s+([a-z]+)\b"), re.compile(r"\bper\s+([a-z]+\s+[a-z]+)\b"))
 
 
 def _per_thing_sides(
@@ -266,10 +266,19 @@ def _per_thing_sides(
     grouping."""
     if intent.ratio_of is not None or intent.per_second or intent.rate_seconds != 1.0:
         return None
-    match = _PER_THING.search(intent.text)
-    if match is None or match.group(1) not in intent.group_words:
+    # "per key", "per committed transaction": the things are the phrase's last word.
+    match = next(
+        (
+            m
+            for pattern in _PER_THING
+            for m in pattern.finditer(intent.text)
+            if m.group(1) in intent.group_words
+        ),
+        None,
+    )
+    if match is None:
         return None
-    word = stem(match.group(1))
+    word = stem(match.group(1).split()[-1])
     if group_labels([match.group(1)], best.metric, vocab):
         return None
     if not any(word in vocab.metric_words(m.name) for m in metrics):

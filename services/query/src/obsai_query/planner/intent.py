@@ -148,7 +148,10 @@ _NOUN_AFTER = re.compile(
     r"|\s*[,;:]|\s*\??$)"
 )
 _HOW_MANY = re.compile(
-    r"\b(?:how\s+many|(?:the\s+)?number\s+of)\s+((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)"
+    r"\b(?:how\s+many|(?:the\s+)?number\s+of)\s+"
+    # "how many of the redis dbs": the things counted are after "of the".
+    r"(?:of\s+(?:the|our|these|those|its|their)\s+)?"
+    r"((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)"
 )
 _IN_UNIT = re.compile(
     # "in Mbit/s", "Mbps": bits of a data rate, in the network's decimal units.
@@ -177,7 +180,7 @@ _RATIO_SPLIT = re.compile(
 _SHARE_USED_BY = re.compile(
     r"\b(?:percentage|percent|fraction|share|proportion|%)\s+of\s+(?:the\s+|its\s+)?"
     r"(.+?)\s+(?:is|are|does|do)\s+(.+?\s+(?:using|use|uses|used|consuming|taking|"
-    r"occupying|holding))\s*\??$"
+    r"occupying|holding))(?:\s+now)?\s*\??$"
 )
 # "what percent of RAM is page cache": a part (said after "is") of a whole amount.
 _PART_OF_WHOLE = re.compile(
@@ -200,8 +203,9 @@ _RANKING_VERB = re.compile(r"(?:use|uses|using|used)\s+(?:the\s+)?(?:most|least|
 _SHARE_OF_THINGS = re.compile(
     r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
     r"(?:[a-z0-9'\-]+\s+){1,4}?(?:that\s+|which\s+)?"
-    # "… of all the keys live in db0": where things are is a state of them too.
-    r"(?:have|has|are|is|with|live|lives|reside|resides|sit|sits)\b"
+    # "… of all the keys live in db0": where things are is a state of them too; so is where
+    # they go ("… of the requests go to /api/v1/query").
+    r"(?:have|has|are|is|with|live|lives|reside|resides|sit|sits|go|goes|went)\b"
 )
 # "what percentage of outgoing TCP segments are retransmitted", "share of requests that get
 # rejected": the events that end one way (group 3) among all of them (group 1, its head
@@ -364,6 +368,19 @@ def correct_spelling(
             or stem(word) in vocab.label_synonyms
         ):
             return word
+        best = closest(word)
+        ending = ""
+        single = stem(word)
+        if best is None and single != word and word.startswith(single) and len(single) >= 4:
+            # "databses": a plural misspelt as its singular is ("databse" → "database").
+            best = closest(single)
+            ending = word[len(single) :]
+        if best is None:
+            return word
+        corrections.append((word, best[2] + ending))
+        return best[2] + ending
+
+    def closest(word: str) -> tuple[int, int, str] | None:
         limit = 1 if len(word) < 10 else 2
         best: tuple[int, int, str] | None = None
         for candidate in by_first.get(word[0], ()):
@@ -376,10 +393,7 @@ def correct_spelling(
             key = (distance, -prefix, candidate)
             if best is None or key < best:
                 best = key
-        if best is None:
-            return word
-        corrections.append((word, best[2]))
-        return best[2]
+        return best
 
     return re.sub(r"[a-z]+", fix, text), corrections
 
@@ -641,7 +655,11 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.per_second = True
         intent.rate_seconds = _PER_TIME_SECONDS.get(per_time.group(1), 86400.0)
         intent.consumed.append(per_time.span())
-    intent.rate_word = vocab.says("rate", text)
+    # "at this rate, how many … will there be": the pace a prediction goes on, not a rate asked.
+    paced = text
+    for a, b in vocab.where("predict", text):
+        paced = paced[:a] + " " * (b - a) + paced[b:]
+    intent.rate_word = vocab.says("rate", paced)
     intent.ratio = vocab.says("ratio", text)
     # "hit rate", "miss rate": the share of one outcome of two, unless asked per second.
     outcome = _OUTCOME_RATE.search(text)
@@ -773,6 +791,14 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             intent.threshold = None
 
     intent.had_any = intent.threshold is None and bool(_WHICH_HAD.search(text))
+    threshold_bytes = intent.threshold is not None and intent.threshold.kind == "bytes"
+    if (
+        threshold_bytes
+        and not intent.measures
+        and not intent.per_second
+        and any(m.name == "size" for m in vocab.measures)
+    ):
+        intent.measures.append("size")  # "which databases are bigger than 7 MB": their size
 
     unbounded = _blank(_BOUND, text)
     top_n = _TOP_N.search(unbounded)

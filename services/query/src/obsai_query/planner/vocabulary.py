@@ -122,6 +122,9 @@ class Vocabulary:
     parts: tuple[tuple[frozenset[str], ...], ...] = ()
     # Words of the operations' phrases ("per", "rate", "top" …): never a measure or value.
     operation_words: frozenset[str] = frozenset()
+    # Words of a unitless gauge's name or help that say its value is an amount of data
+    # ("body length", "memory used by client buffers"): asked in KB or MB, it is bytes.
+    byte_words: frozenset[str] = frozenset({"size", "length", "byte"})
     # The words of what is measured: what misspellings are corrected towards.
     known_words: frozenset[str] = field(default_factory=frozenset)
     _synonym_patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = ()
@@ -376,6 +379,7 @@ class Vocabulary:
                 )
             ),
             event_words=tuple(stem(str(w)) for w in data.get("event_words") or ()),
+            byte_words=frozenset(stem(str(w).lower()) for w in data.get("byte_words") or ()),
             parts=tuple(
                 tuple(frozenset(split_phrase(str(part))) for part in group)
                 for group in data.get("parts") or ()
