@@ -46,10 +46,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from obsai_query.catalog_client import MetricInfo
-from obsai_query.planner.intent import Intent, side_of
+from obsai_query.planner.intent import Intent, measures_in, side_of
 from obsai_query.planner.vocabulary import (
     Measure,
     Vocabulary,
+    agent_noun,
     inflections,
     split_name,
     split_phrase,
@@ -191,7 +192,25 @@ def find_mentions(
         if any(mention.start < k.end and k.start < mention.end for k in kept):
             continue
         kept.append(mention)
+    kept = [m for m in (_not_the_doer(m, kept, intent.text) for m in kept) if m is not None]
     return sorted(kept, key=lambda m: m.start)
+
+
+_DOER_BEFORE = re.compile(r"\b(?:does|did|do|will)\s+(?:the\s+)?$")
+_DOER_AFTER = re.compile(r"(?:'s)?\s+(?:take|takes|need|needs|spend|spends)\s+to\s+[a-z]+\b")
+
+
+def _not_the_doer(mention: Mention, mentions: Sequence[Mention], text: str) -> Mention | None:
+    """ "how long does prometheus take to scrape the tcp probes": the one doing it is not the
+    thing measured when that thing is named after it by a value of the same label."""
+    if not (_DOER_BEFORE.search(text[: mention.start]) and _DOER_AFTER.match(text, mention.end)):
+        return mention
+    after = {label for m in mentions if m.start > mention.end for label, _ in m.options}
+    options = tuple(o for o in mention.options if o[0] not in after)
+    if options == mention.options:
+        return mention
+    # Its words name no value to filter on, and nothing to measure either.
+    return replace(mention, options=options, weak=not options)
 
 
 # Words before "<value> <label noun>" that make it a kind of thing, not one of them:
@@ -235,6 +254,8 @@ def imply_qualifier(intent: Intent, mentions: Sequence[Mention], vocab: Vocabula
     said = {stem(intent.text[a:b]) for a, b in spans}
     if not said or any(" " in word for word in said):
         return  # "resident memory": a phrase that says which memory
+    if any(not measures_in(full, vocab) for w in said for full in vocab.abbreviations.get(w, ())):
+        return  # "rss": short for a word that alone names no measure ("resident"), a kind
     named = [(m.start, m.end) for m in mentions]
     previous = ""
     for word, start, end in intent.tokens:
@@ -586,6 +607,8 @@ def concepts_of(
                 said.update(split_phrase(match.group(0)))
                 covered.append(match.span())
                 measure_spans.setdefault(measure.name, []).append(match.span())
+        # "rss": the word it is short for ("resident") is the very word said, as names write it.
+        said.update(f for w in list(said) for f in vocab.abbreviations.get(w, ()) if " " not in f)
         # "how many targets are up": the targets are the things up or down; the words of
         # their measure ("scrape") say nothing of whether they are.
         things = bool(said) and all(w in vocab.series_words for w in said)
@@ -651,7 +674,12 @@ def concepts_of(
         if len(word) < 2:
             continue
         seen.add(word)
-        alternatives = {word, *vocab.abbreviations.get(word, ()), *inflections(word)}
+        alternatives = {
+            word,
+            *vocab.abbreviations.get(word, ()),
+            *inflections(word),
+            *agent_noun(word),
+        }
         # "how many processes were forked": what happened to them is what was counted,
         # more telling than the things it happened to.
         weight = _PASSIVE_WEIGHT if before in _PASSIVE and word.endswith("ed") else 1.0
@@ -1223,6 +1251,7 @@ def rank_ratio(
     mentions: list[Mention],
     vocab: Vocabulary,
     per_thing: str = "",
+    per_event: bool = False,
 ) -> list[tuple[Choice, Choice]]:
     """ "A as a share of B", "A vs its B": the best metrics for A, each with the best for B.
 
@@ -1310,14 +1339,13 @@ def rank_ratio(
                 continue
             elif not per_thing and not _same_unit(a.metric, b.metric):
                 continue  # a share is of the same unit; "bytes per key" is not a share
-            if (
-                per_thing
-                and (a.metric.is_counter_like or b.metric.is_counter_like)
-                and not (a.metric.is_counter_like and b.metric.is_counter_like and events_per_event)
-            ):
-                # "memory per key": an amount now over the things there are now; "rows
-                # inserted per committed transaction": events over events, both counted,
-                # when A's words name events best.
+            # "memory per key": an amount now over the things there are now; "commands/sec per
+            # client": a rate now over them; "average size of a command", and "rows inserted
+            # per committed transaction" when A's words name events best: events over events.
+            counted = (a.metric.is_counter_like, b.metric.is_counter_like)
+            wanted = (True, False) if intent.per_second else (per_event, per_event)
+            events_over_events = all(counted) and events_per_event and not intent.per_second
+            if per_thing and any(counted) and counted != wanted and not events_over_events:
                 continue
             if per_thing and any(
                 c.alternatives & vocab.metric_words(b.metric.name)

@@ -348,6 +348,26 @@ class Composer:
         plan.explanation = sentence(plan.explanation)
         return plan
 
+    def compose_difference(self, a: Choice, b: MetricInfo, why: str) -> Plan:
+        """A less B, two gauges ("1m load minus 15m load"; the high end of a range less its
+        low end), each as it is, grouped alike."""
+        filters, assumptions, by, counted, kept = self._grouping(a)
+
+        def build(offset: str) -> tuple[str, str, str]:
+            shape = self._shape(a.metric, filters, kept, b)
+            first = shape.apply(selector(a.metric.name, filters, offset=offset), "max")
+            second = shape.apply(selector(b.name, _only(filters, b), offset=offset), "min")
+            what = f"{a.metric.name} less {b.name}" + _by(shape)
+            return f"{first} - {second}", base_unit(a.metric), what
+
+        expr, unit, what = build("")
+        plan = Plan(expr, unit, what, assumptions, metric=a.metric.name, kind="difference")
+        plan.reasons = [*a.reasons, f"less {b.name}, {why}"]
+        plan.score = a.score
+        self._wrap(plan, build, a.metric, filters, by, counted)
+        plan.explanation = sentence(plan.explanation)
+        return plan
+
     def compose_ratio(self, a: Choice, b: Choice) -> Plan:
         """ "A as a share of B": A / B, each as it is (a gauge) or per second (a counter),
         with the same grouping on both sides."""
@@ -394,7 +414,8 @@ class Composer:
         """A gauge as it is, a counter per second (so too an untyped count of events, in a
         share of events: "segments retransmitted" of all segments sent)."""
         sel = selector(metric.name, filters, offset=offset)
-        events = self.intent.share_of_events is not None and metric.type == "unknown"
+        shares = self.intent.share_of_events is not None or self.intent.share_of_kind
+        events = shares and metric.type == "unknown"
         counted = metric.is_counter_like or events
         return f"rate({ranged(sel, self.window)})" if counted else sel
 
@@ -478,6 +499,18 @@ class Composer:
         ):
             # "which interfaces are down": a gauge already one series per interface, filtered,
             # keeps its own labels; grouping it by them would only drop the rest.
+            single = True
+        elif (
+            grouped
+            and self.intent.top is not None
+            and self.intent.which
+            and metric.type == "gauge"
+            and self._aggregation(metric) != "sum"
+            and not self._counted_label(metric)
+            and _one_series_each(metric, filters, grouped)
+        ):
+            # "which 3 collectors are the slowest": the average (or worst) of one series per
+            # collector is the series itself, ranked as it is, with its own labels.
             single = True
         elif grouped and "quantile" in filters and _one_series_each(metric, filters, grouped):
             # "median latency of each command": a quantile already one series per command.
@@ -836,10 +869,22 @@ class Composer:
             and self.over_window
             and not cpu
         )
+        # "has it failed at all? how many times": with no window, every time so far.
+        so_far = (
+            intent.count_of == "time"
+            and not self.over_window
+            and not intent.per_second
+            and not intent.rate_word
+            and not cpu
+        )
         if increase:
             expr = f"increase({ranged(sel, self.window)})"
             unit = base or "count"
             what = f"increase of {metric.name} over {self.window}"
+        elif so_far:
+            expr = sel
+            unit = base or "count"
+            what = f"{metric.name}, counted since it started"
         else:
             expr = f"rate({ranged(sel, self.window)})"
             unit = rate_unit(base, metric)
@@ -941,6 +986,14 @@ class Composer:
             unit = ""
             scale = 1.0  # a count of samples, in no unit of the metric's
             shape.op = "sum"
+        elif intent.changes and not metric.is_counter_like:
+            # "how many times has each probe flipped": the changes of its value in the window.
+            expr = f"changes({ranged(sel, self.window)})"
+            what = f"the changes of {metric.name} in {self.window}"
+            unit = ""
+            scale = 1.0
+            shape.op = "sum"
+            share = False
         elif (intent.average or share) and self.over_window:
             expr = f"avg_over_time({ranged(sel, self.window)})"
             what = f"{metric.name} averaged over {self.window}"
@@ -990,7 +1043,8 @@ class Composer:
         the metric (a scrape): its samples in the window, counted."""
         intent = self.intent
         sampled = any(m.sampled for m in self.vocab.measures if m.name in intent.measures)
-        times = intent.count_of == "time"
+        occurrences = self.vocab.occurrence_words
+        times = bool(intent.count_of) and intent.count_of.split()[-1] in occurrences
         return sampled and times and self.over_window and not metric.is_counter_like
 
     def _age(
@@ -1568,6 +1622,9 @@ class Composer:
         if threshold is None and intent.had_any and plan.kind == "rate" and intent.top is None:
             # "which databases had rollbacks": those where any happened in the window.
             threshold = Threshold(">", 0.0, "plain")
+        if threshold is None and intent.had_none and plan.kind == "rate" and intent.top is None:
+            # "commands that haven't been called in the last 5 min": none in the window.
+            threshold = Threshold("==", 0.0, "plain")
         if (
             threshold is not None
             and threshold.kind == "seconds"

@@ -68,7 +68,7 @@ class Planner:
         return self.plan(question, grounding)
 
     def plan(self, question: str, grounding: Grounding) -> Generation:
-        metrics = list(grounding.metrics[:MAX_CANDIDATES])
+        metrics = _read_by_namesakes(list(grounding.metrics[:MAX_CANDIDATES]))
         if not metrics:
             raise FailedPrecondition(
                 "the catalog has no metric that matches the question: " + _ASK_FOR,
@@ -101,7 +101,17 @@ class Planner:
             sides = replace(intent, ratio_of=per_thing[:2], ratio=True)
             plans += [
                 composer.compose_ratio(a, b)
-                for a, b in rank_ratio(sides, metrics, mentions, self.vocab, per_thing=per_thing[2])
+                for a, b in rank_ratio(
+                    sides, metrics, mentions, self.vocab, per_thing[2], per_event=per_thing[3]
+                )
+            ]
+        if intent.difference_of is not None:
+            plans += _difference(intent, metrics, mentions, self.vocab, composer)
+        if intent.span:
+            # "how many minutes of data does the head block span": its high end less its low.
+            plans += [
+                composer.compose_difference(high, low, "the other end of its range")
+                for high, low in _range_ends(choices, metrics, self.vocab)
             ]
         parts = _listed_parts(intent, metrics, mentions, self.vocab)
         if parts:
@@ -254,39 +264,153 @@ _NAMED_THING = re.compile(
 )
 
 
-# "memory per key", "chunks per series": per one thing, said in one word.
-_PER_THING = (re.compile(r"\bper\s+([a-z]+)\b"), re.compile(r"\bper\s+([a-z]+\s+[a-z]+)\b"))
+# "memory per key", "rows inserted per committed transaction": per one thing, said in a
+# word or two.
+_PER_THING = re.compile(r"\bper\s+([a-z]+)\b")
+_TWO_WORDS = re.compile(r"[a-z]+\s+[a-z]+\b")
+
+
+def _said_after_per(intent: Intent) -> tuple[re.Match[str], str] | None:
+    """The things a question's "per" is followed by, as one of its group words: the word or
+    the two words after it ("per key", "per committed transaction"), or after a per-second
+    rate any group word said there ("commands/sec per connected client": not the time)."""
+    for match in _PER_THING.finditer(intent.text):
+        two = _TWO_WORDS.match(intent.text, match.start(1))
+        for phrase in intent.group_words:
+            if (
+                phrase == match.group(1)
+                or (two is not None and phrase == two.group(0))
+                or (intent.per_second and intent.text.startswith(phrase, match.start(1)))
+            ):
+                return match, phrase
+    return None
 
 
 def _per_thing_sides(
     intent: Intent, best: Choice, metrics: Sequence[MetricInfo], vocab: Vocabulary
-) -> tuple[tuple[int, int], tuple[int, int], str] | None:
-    """ "average memory per key": (what is measured, the things it is per, their word) when
-    no label of the metric tells the things apart and a metric counts them — a ratio, not a
-    grouping."""
-    if intent.ratio_of is not None or intent.per_second or intent.rate_seconds != 1.0:
+) -> tuple[tuple[int, int], tuple[int, int], str, bool] | None:
+    """ "average memory per key": (what is measured, the things it is per, their word, whether
+    they are events) when no label of the metric tells the things apart and a metric counts
+    them — a ratio, not a grouping."""
+    if intent.ratio_of is not None or intent.rate_seconds != 1.0:
         return None
-    # "per key", "per committed transaction": the things are the phrase's last word.
-    match = next(
-        (
-            m
-            for pattern in _PER_THING
-            for m in pattern.finditer(intent.text)
-            if m.group(1) in intent.group_words
-        ),
-        None,
-    )
-    if match is None:
-        return None
-    word = stem(match.group(1).split()[-1])
-    if group_labels([match.group(1)], best.metric, vocab):
+    found = _said_after_per(intent)
+    if found is None:
+        return _average_of_a(intent, best, metrics, vocab)
+    match, phrase = found
+    word = stem(phrase.split()[-1])  # "per committed transaction": transactions
+    if group_labels([phrase], best.metric, vocab):
         return None
     if not any(word in vocab.metric_words(m.name) for m in metrics):
         return None  # no metric counts the things
     named = vocab.metric_words(best.metric.name)
     if word in named and set(split_phrase(intent.text[: match.start()])) & named:
         return None  # "samples per scrape" of scrape_samples_scraped: per scrape already
-    return (0, match.start()), (match.start(1), len(intent.text)), word
+    return (0, match.start()), (match.start(1), len(intent.text)), word, False
+
+
+# "…, in milliseconds": the unit a help text ends by saying.
+_HELP_UNIT = re.compile(r"\bin\s+(milliseconds|microseconds)\.?$")
+
+
+def _help_unit(metric: MetricInfo) -> str:
+    found = _HELP_UNIT.search(metric.help.lower().strip())
+    return found.group(1) if found else ""
+
+
+def _read_by_namesakes(metrics: list[MetricInfo]) -> list[MetricInfo]:
+    """Units a help text says ("…, in milliseconds") where the catalog has none; and an untyped
+    metric (its exporter declared no type) read as its typed namesakes are — those of its
+    system and subsystem (its first two words) ending in its last word ("pg_stat_*_time"),
+    when there are two or more and all are counters in one unit."""
+    out = [replace(m, unit=unit) if not m.unit and (unit := _help_unit(m)) else m for m in metrics]
+    untyped = [i for i, m in enumerate(out) if m.type == "unknown" and not m.is_counter_like]
+    if not untyped:
+        return out
+    typed = [m for m in out if m.type != "unknown"]
+    for i in untyped:
+        parts = split_name(out[i].name)
+        if len(parts) < 4:
+            continue
+        kin = [
+            m
+            for m in typed
+            if (words := split_name(m.name))[:2] == parts[:2] and words[-1] == parts[-1]
+        ]
+        units = {m.unit for m in kin}
+        if len(kin) >= 2 and all(m.type == "counter" for m in kin) and len(units) == 1:
+            out[i] = replace(out[i], type="counter", unit=units.pop())
+    return out
+
+
+_AVERAGE_OF_A = re.compile(r"\baverage\s+(?:[a-z]+\s+){1,2}?of\s+an?\s+([a-z]+)\b")
+
+
+def _average_of_a(
+    intent: Intent, best: Choice, metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> tuple[tuple[int, int], tuple[int, int], str, bool] | None:
+    """ "average size of a command coming into redis": what is said of one thing (the bytes
+    coming in) over the things (commands), when no label tells them apart and a metric counts
+    them."""
+    match = _AVERAGE_OF_A.search(intent.text)
+    if match is None or match.group(1) in intent.group_words:
+        return None
+    word = stem(match.group(1))
+    if group_labels([match.group(1)], best.metric, vocab):
+        return None
+    if not any(word in vocab.metric_words(m.name) for m in metrics):
+        return None
+    # What is said of it after its name ("coming into redis"), else before ("average size").
+    rest = intent.text[match.end() :]
+    said = set(split_phrase(rest)) - vocab.common_words
+    whole = (match.end(), len(intent.text)) if said else (0, match.start(1))
+    return whole, match.span(1), word, True
+
+
+def _difference(
+    intent: Intent,
+    metrics: Sequence[MetricInfo],
+    mentions: Sequence[Mention],
+    vocab: Vocabulary,
+    composer: Composer,
+) -> list[Plan]:
+    """ "1m load minus 15m load": the best gauge for each side, the first less the second."""
+    assert intent.difference_of is not None
+    best: list[Choice] = []
+    for span in intent.difference_of:
+        side = side_of(intent, span, vocab)
+        ranked, _ = rank(side, metrics, list(mentions), vocab)
+        found = next((c for c in ranked[:3] if c.covered and c.metric.type == "gauge"), None)
+        if found is None:
+            return []
+        best.append(found)
+    a, b = best
+    if a.metric.name == b.metric.name:
+        return []
+    return [composer.compose_difference(a, b.metric, "as the question subtracts them")]
+
+
+def _range_ends(
+    choices: Sequence[Choice], metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> list[tuple[Choice, MetricInfo]]:
+    """The best gauge that is one end of a range (…_min_time), with the gauge of its other end
+    (…_max_time): (the high end's choice, the low end)."""
+    by_name = {m.name: m for m in metrics}
+    for choice in choices[:_PLANS]:
+        if choice.metric.type != "gauge":
+            continue
+        words = choice.metric.name.split("_")
+        for low, high in vocab.range_ends:
+            for end, other in ((low, high), (high, low)):
+                if end not in words:
+                    continue
+                partner = by_name.get("_".join(other if w == end else w for w in words))
+                if partner is None or partner.type != "gauge":
+                    continue
+                if end == high:
+                    return [(choice, partner)]
+                return [(replace(choice, metric=partner), choice.metric)]
+    return []
 
 
 def _listed_parts(

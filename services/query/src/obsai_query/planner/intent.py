@@ -137,6 +137,8 @@ _AGENT = re.compile(
 _HAS_HOW_MUCH = re.compile(
     r"\bhow\s+(?:much|many\s+(?:[kmgt]i?b|bytes|megabytes|gigabytes))\b.*\b(?:does|do|did)\b.*\bhave\b"
 )
+# "how many workers can postgres run", "how many clients can connect": what is allowed, a limit.
+_HOW_MANY_CAN = re.compile(r"\bhow\s+many\s+(?:[a-z0-9_\-]+\s+){1,3}?(?:can|could|may)\b")
 # "total memory of the host", "the total RAM": the size of the whole, not what is used.
 _TOTAL_OF = re.compile(r"\btotal\s+(?:amount\s+of\s+)?(?:the\s+)?([a-z]+)")
 _UNDERSCORE = re.compile(r"(?<=[a-z])_(?=[a-z])")
@@ -188,6 +190,15 @@ _PART_OF_WHOLE = re.compile(
     r"((?:[a-z0-9'\-]+\s+){0,3}?[a-z0-9'\-]+)\s+is\s+(?:the\s+|in\s+)?"
     r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)\s*\??$"
 )
+# "what fraction of the page faults are major faults": a kind of the things (its head noun
+# the whole's) among all of them.
+_KIND_OF_WHOLE = re.compile(
+    r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
+    r"((?:[a-z0-9'\-]+\s+){0,5}?[a-z0-9'\-]+)\s+(?:are|is)\s+"
+    r"((?:[a-z0-9'\-]+\s+){1,2}?([a-z0-9'\-]+))\s*\??$"
+)
+# "1m load minus 15m load": one amount less another, each said in its own words.
+_MINUS = re.compile(r"(?:^|[?!.,:;]\s*)([^?!.,:;]+?)\s+minus\s+([^?!.,:;]+?)\s*\??$")
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
 # "which databases had rollbacks", "which disks saw errors": the things where some
 # happened, not how many (an extreme or an amount said after the verb is another question).
@@ -196,6 +207,11 @@ _WHICH_HAD = re.compile(
     r"logged|recorded|hit|hits|experienced)\s+(?:any\s+|some\s+)?"
     r"(?!(?:the|a|an|most|least|more|less|fewer|no|high|higher|highest|low|lower|lowest|"
     r"many|much|large|larger|largest|big|bigger|biggest|small|smaller|smallest)\b)[a-z]"
+)
+# "commands that haven't been called at all in the last 5 min": the things where none happened.
+_HAD_NONE = re.compile(
+    r"\b(?:haven'?t|hasn'?t|didn'?t|weren'?t|wasn'?t|never)\s+(?:been\s+|got\s+|gotten\s+)?"
+    r"[a-z]+ed(?:\s+at\s+all)?\b"
 )
 _RANKING_VERB = re.compile(r"(?:use|uses|using|used)\s+(?:the\s+)?(?:most|least|more|less)\b")
 # "what fraction of keys have a TTL", "percentage of probes that are up": a share of the
@@ -290,12 +306,15 @@ class Intent:
     predict_seconds: float = 0.0
     reach: Threshold | None = None  # "until it reaches 1 GB": the level reached
     had_any: bool = False  # "which X had Y": where any Y happened
+    had_none: bool = False  # "any X that haven't been Y-ed in the window": where none did
     down: bool = False
     breaking: bool = False
     spike: bool = False
     success: bool = False
     uptime: bool = False
     since: bool = False  # "how long ago", "time since": the age of a point in time
+    changes: bool = False  # "how many times has it flipped": changes of a state
+    span: bool = False  # "how many minutes does the head block span": the high less the low
     count_of: str = ""  # the noun of "how many <noun>", stemmed
     count_have: bool = False
     group_words: list[str] = field(default_factory=list)
@@ -309,6 +328,10 @@ class Intent:
     corrections: list[tuple[str, str]] = field(default_factory=list)
     # "A as a share of B": the spans of A and of B in the text.
     ratio_of: tuple[tuple[int, int], tuple[int, int]] | None = None
+    # "… of the page faults are major faults": a kind of the things among all of them.
+    share_of_kind: bool = False
+    # "A minus B": the spans of A and of B in the text.
+    difference_of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def stems(self) -> set[str]:
@@ -458,7 +481,11 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     text = split_run_together(text, vocab)
     text = spell_out_short_forms(text, vocab)
     intent = Intent(question=question, text=text, corrections=corrections)
-    intent.tokens = [(stem(m.group(0)), m.start(), m.end()) for m in _TOKEN.finditer(text)]
+    # "prometheus's own endpoint": the word, not its possessive ending.
+    intent.tokens = [
+        (stem(m.group(0).removesuffix("'s")), m.start(), m.end() - 2 * m.group(0).endswith("'s"))
+        for m in _TOKEN.finditer(text)
+    ]
     _measures(intent, vocab)
     _operations(intent, vocab)
     _quantiles(intent, vocab)
@@ -502,9 +529,16 @@ def _extreme_per_group(intent: Intent, vocab: Vocabulary) -> None:
     """ "longest GC pause per job", "slowest probe duration per target in the last 5m": a
     superlative said of each of the things grouped is the extreme of each (its highest over
     the window when one is said), not a ranking of the things."""
-    if intent.top is None or not intent.group_words or not _SAID_GROUP.search(intent.text):
+    if _RANKS.search(intent.text) or _top_number_given(intent.text) or intent.top is None:
         return
-    if _RANKS.search(intent.text) or _top_number_given(intent.text):
+    if not intent.group_words and intent.window_word and not intent.which:
+        # "worst connect time of the http probes over the past 10 min": nothing is ranked; the
+        # extreme said is each series' over the window.
+        kind, _ = intent.top
+        intent.top = None
+        intent.peak = intent.peak or ("max" if kind == "topk" else "min")
+        return
+    if not intent.group_words or not _SAID_GROUP.search(intent.text):
         return
     kind, _ = intent.top
     intent.top = None
@@ -556,12 +590,19 @@ def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
         (match := _PART_OF_WHOLE.search(text)) and _names_a_part(match.group(2), vocab)
     ):
         intent.ratio_of = (match.span(2), match.span(1))
+    elif (match := _KIND_OF_WHOLE.search(text)) and stem(match.group(3)) in split_phrase(
+        match.group(1)
+    ):
+        intent.ratio_of = (match.span(2), match.span(1))
+        intent.share_of_kind = True
     elif match := _RATIO_SPLIT.search(text):
         end = len(text.rstrip(" ?"))
         if match.end() < end:
             intent.ratio_of = ((0, match.start()), (match.end(), end))
     if intent.ratio_of is not None:
         intent.ratio = True
+    elif match := _MINUS.search(text):
+        intent.difference_of = (match.span(1), match.span(2))
 
 
 def side_of(intent: Intent, keep: tuple[int, int], vocab: Vocabulary) -> Intent:
@@ -623,6 +664,8 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
         said = [m for p in vocab.qualifiers["usage"].say for m in p.finditer(text)]
         if said and all(_RANKING_VERB.match(text, m.start()) for m in said):
             intent.qualifiers.discard("usage")
+    if _HOW_MANY_CAN.search(text) and "limit" in vocab.qualifiers:
+        intent.qualifiers.add("limit")
     # "how much memory does the machine have", "total memory": all of it, its size.
     total = _TOTAL_OF.search(text)
     # … of a measure that means what is used when said alone ("total memory", not "total
@@ -703,6 +746,8 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
             m for m in intent.measures if not _said_only_within(m, since, text, vocab)
         ]
     intent.uptime = "uptime" in intent.measures or intent.since
+    intent.changes = vocab.says("changes", text)
+    intent.span = vocab.says("span", text)
     if vocab.says("peak", text):
         intent.peak = "max"
     elif vocab.says("minimum_over_time", _blank(_MINUTES, text)):
@@ -711,7 +756,17 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         # "failed at least once in the last 5 min": down at its lowest over the window; "ever
         # above …": at its highest.
         intent.peak = "min" if intent.down else "max"
-    for name in ("average", "per_second", "rate", "ratio", "percent", "total", "graph"):
+    for name in (
+        "average",
+        "per_second",
+        "rate",
+        "ratio",
+        "percent",
+        "total",
+        "graph",
+        "changes",
+        "span",
+    ):
         intent.consumed.extend(vocab.where(name, text))
     if vocab.says("which", text) or intent.breaking:
         intent.which = True
@@ -799,6 +854,11 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
         and any(m.name == "size" for m in vocab.measures)
     ):
         intent.measures.append("size")  # "which databases are bigger than 7 MB": their size
+    none = _HAD_NONE.search(text) if intent.threshold is None and _WINDOW.search(text) else None
+    if none is not None:
+        # The verb only says that what is measured happened ("commands … called").
+        intent.had_none = True
+        intent.consumed.append(none.span())
 
     unbounded = _blank(_BOUND, text)
     top_n = _TOP_N.search(unbounded)
@@ -978,6 +1038,11 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
             continue
         # "which postgres database": the system's name, then the thing asked about.
         subjects.append(_head_noun(text, match.end(1), word, vocab))
+        # "which probe target": the targets of what is measured (probes), one each, as "per
+        # target" says them.
+        head_at = text.find(subjects[-1], match.start(1))
+        if head_at > match.start(1) and measures_in(text[match.start(1) : head_at], vocab):
+            grouped_spans.append((head_at, head_at + len(subjects[-1])))
         if text[match.start() : match.start() + 5] == "which":
             intent.which = True
     for pattern in (_SUPERLATIVE, _TOP_SUBJECT, _SUBJECT_WITH):

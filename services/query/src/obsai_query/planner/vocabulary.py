@@ -117,6 +117,8 @@ class Vocabulary:
     status_code: re.Pattern[str] = re.compile(r"(?!)")
     # Words of counter names that only say "events happened" ("reads completed").
     event_words: tuple[str, ...] = ()
+    occurrence_words: tuple[str, ...] = ()
+    range_ends: tuple[tuple[str, str], ...] = ()
     # Words of counter names that are the parts of one whole (user/system CPU seconds,
     # commits/rollbacks): each part is a set of words that name it.
     parts: tuple[tuple[frozenset[str], ...], ...] = ()
@@ -380,6 +382,8 @@ class Vocabulary:
             ),
             event_words=tuple(stem(str(w)) for w in data.get("event_words") or ()),
             byte_words=frozenset(stem(str(w).lower()) for w in data.get("byte_words") or ()),
+            occurrence_words=tuple(stem(str(w)) for w in data.get("occurrence_words") or ()),
+            range_ends=tuple((str(a), str(b)) for a, b in data.get("range_ends") or ()),
             parts=tuple(
                 tuple(frozenset(split_phrase(str(part))) for part in group)
                 for group in data.get("parts") or ()
@@ -474,6 +478,14 @@ def inflections(word: str) -> list[str]:
             if len(root) > 3 and root[-1] == root[-2]:
                 out.append(root[:-1])
     return out
+
+
+def agent_noun(word: str) -> list[str]:
+    """What does an -ing word's work, as names call it: archiving → archiver, scraping →
+    scraper, writing → writer."""
+    if word.endswith("ing") and len(word) >= 7:
+        return [word[:-3] + "er"]
+    return []
 
 
 def split_phrase(phrase: str) -> list[str]:
