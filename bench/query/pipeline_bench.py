@@ -16,7 +16,9 @@ Measured per request, from the service's own `timings_ms` and at the client:
   version: a recurring text's candidates are kept, not its vector); each engine
   and each case gets a fresh catalog;
 - cache hit = the seed questions again and again: the whole RPC as the client
-  sees it, and the server's total.
+  sees it, and the server's total;
+- once both services serve, the heap built so far is frozen out of the cyclic
+  collector's work, as each service's `run_service` does (`freeze_startup_heap`).
 
 Loops are bounded (warm-up on other questions, then one request at a time:
 latency, not throughput). Results go to bench/results/query.json and a table
@@ -54,7 +56,7 @@ from obsai_catalog.app import build_app as build_catalog  # noqa: E402
 from obsai_catalog.embedding import CachedEmbedder, OnnxSentenceEmbedder  # noqa: E402
 from obsai_catalog.settings import CatalogSettings  # noqa: E402
 from obsai_common.identity import IDENTITY_METADATA, Identity, InternalTokenSigner  # noqa: E402
-from obsai_common.server import running  # noqa: E402
+from obsai_common.server import freeze_startup_heap, running  # noqa: E402
 from obsai_devstack.demo_world import DemoWorld  # noqa: E402
 from obsai_devstack.postgres import EmbeddedPostgres  # noqa: E402
 from obsai_devstack.redis import RedisServer  # noqa: E402
@@ -184,6 +186,8 @@ async def main(requests: int, int8_compute: bool = False) -> list[Row]:
                                 build_query(settings) as query_app,
                                 running(settings, query_app) as query_server,
                             ):
+                                # As each service does once it serves (`run_service`).
+                                freeze_startup_heap()
                                 rows += await run_cases(
                                     f"127.0.0.1:{query_server.port}", requests, engine, case, hits
                                 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -115,6 +116,20 @@ async def running(settings: CommonSettings, app: ServiceApp) -> AsyncIterator[Ru
         await server.stop(settings.shutdown_grace_seconds)
 
 
+def freeze_startup_heap() -> None:
+    """Collect once, then leave everything alive out of the cyclic collector's work.
+
+    What a service builds before it serves (modules, protobuf descriptors, the
+    planner's tables, the sentence model's wrappers: ~200,000 objects in the query
+    and catalog processes) lives until it exits, yet every full collection walks
+    it again: a 50-180 ms pause inside whichever request allocated last
+    (docs/PERFORMANCE.md, issue 5, session 5). Frozen objects are never freed,
+    so this is for a process's long-lived start, after the garbage is collected.
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def serve(settings: CommonSettings, app_factory: AppFactory) -> None:
     """A service's main: `run_service` on uvloop.
 
@@ -135,6 +150,7 @@ async def run_service(settings: CommonSettings, app_factory: AppFactory) -> None
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with app_factory() as app, running(settings, app) as server:
+        freeze_startup_heap()
         log.info(
             "serving",
             extra={
