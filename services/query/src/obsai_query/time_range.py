@@ -52,7 +52,10 @@ _RELATIVE = re.compile(
     r"\b(?:last|past|previous|prior)\s+"
     r"(?:(?P<n>\d+|a|an|one|two|three|four|five|six|seven|ten|twelve|fifteen|thirty)\s*)?"
     r"(?P<unit>seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?)\b"
-    r"|\b(?:last|past|previous)\s+(?P<short>\d+(?:s|m|h|d|w))\b",
+    r"|\b(?:last|past|previous)\s+(?P<short>\d+(?:s|m|h|d|w))\b"
+    # "std dev over 10m", "during 1h": a span in Prometheus' own notation (not "over 2s",
+    # a threshold of a time).
+    r"|\b(?:over|across|during|within|in)\s+(?P<span>\d+(?:m|h|d|w))\b",
     re.IGNORECASE,
 )
 # A time named as the other side of a comparison is not the window asked about.
@@ -155,7 +158,7 @@ def window_from_question(question: str) -> tuple[float, str, str] | None:
     for match in _RELATIVE.finditer(question):
         if _COMPARED.search(question[: match.start()]):
             continue
-        if short := match.group("short"):
+        if short := match.group("short") or match.group("span"):
             seconds = parse_duration(short)
         else:
             count = match.group("n") or "1"

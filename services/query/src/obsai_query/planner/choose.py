@@ -64,6 +64,12 @@ MAX_CANDIDATES = 200
 # "were forked", "got evicted": a passive verb names the events counted.
 _PASSIVE = frozenset({"was", "were", "been", "being", "got", "get"})
 _PASSIVE_WEIGHT = 2.0
+# "how long did prometheus take to replay its WAL": the verb after "take to" is what is timed,
+# more telling than what it is done to.
+_TIMED = re.compile(r"\b(?:take|takes|took|taking)\s+to\s+$")
+_TIMED_WEIGHT = 1.5
+# "is redis still loading its dataset": what a yes-or-no question asks is going on.
+_GOING_ON = re.compile(r"^\s*(?:is|are)\s+(?:[a-z'\-]+\s+){1,2}$")
 # Name parts every metric of a kind has; they say nothing about what it measures.
 SUFFIX_WORDS = frozenset(
     {"total", "bucket", "sum", "count", "byte", "second", "info", "ratio", "seconds", "usec"}
@@ -136,6 +142,12 @@ def _question_keys(
 
 def _inside(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
     return any(s <= start and end <= e for s, e in spans)
+
+
+def _pieces_inside(text: str, start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """ "up/down": every word of a slashed token is inside a span (each read already)."""
+    pieces = [m.span() for m in re.finditer(r"[a-z0-9]+", text[start:end])]
+    return len(pieces) > 1 and all(_inside(start + a, start + b, spans) for a, b in pieces)
 
 
 def _is_status_label(label: str, values: Sequence[str], vocab: Vocabulary) -> bool:
@@ -384,9 +396,10 @@ def _has_value(metric: MetricInfo, label: str, value: str) -> bool:
     return value in values or label in metric.truncated_labels
 
 
-# "…, not counting prometheus", "except redis", "excluding the probes": a value left out.
+# "…, not counting prometheus", "except redis", "excluding the probes", "(not idle)": a value
+# left out.
 _EXCLUDED = re.compile(
-    r"\b(?:not\s+counting|except(?:\s+for)?|excluding|apart\s+from|other\s+than|leaving\s+out)"
+    r"\b(?:not(?:\s+counting)?|except(?:\s+for)?|excluding|apart\s+from|other\s+than|leaving\s+out)"
     r"(?:\s+(?:the|a|an|its|their))?\s*$"
 )
 EXCLUDED_SUFFIX = "!"
@@ -669,6 +682,8 @@ def concepts_of(
         before, previous = previous, word
         if _inside(start, end, covered) or word in seen:
             continue
+        if "/" in word and _pieces_inside(text, start, end, covered):
+            continue
         if word in vocab.common_words or word in operation_words or word.isdigit():
             continue
         if len(word) < 2:
@@ -683,6 +698,10 @@ def concepts_of(
         # "how many processes were forked": what happened to them is what was counted,
         # more telling than the things it happened to.
         weight = _PASSIVE_WEIGHT if before in _PASSIVE and word.endswith("ed") else 1.0
+        if _TIMED.search(text, 0, start) or (
+            word.endswith("ing") and _GOING_ON.match(text, 0, start)
+        ):
+            weight = _TIMED_WEIGHT
         concepts.append(Concept(word, frozenset(alternatives), weight, plain=True))
     concepts = _kinds(_heads(concepts, measure_spans, intent, vocab), measure_spans, intent, vocab)
     return _purpose_clause(concepts, measure_spans, intent)
@@ -719,7 +738,8 @@ def _kinds(
     for spans in measure_spans.values():
         for a, b in spans:
             word = stem(intent.text[a:b])
-            follows = any(a2 == b + 1 for a2, _ in spans)
+            # Words apart ("heap memory"), not alternatives ("up/down").
+            follows = intent.text[b : b + 1] == " " and any(a2 == b + 1 for a2, _ in spans)
             if follows and " " not in word and word not in seen:
                 seen.add(word)
                 forms = {word, *vocab.abbreviations.get(word, ())}
@@ -1311,6 +1331,14 @@ def rank_ratio(
             for label in _whose(m, vocab)
         }
     )
+    # "what % of the RAM is anonymous memory": the words only the part's side says name the
+    # part; a metric that says them is another part of its kind, not the whole.
+    part_words = (
+        frozenset().union(*(c.alternatives for c in a_ctx.concepts))
+        - frozenset().union(*(c.alternatives for c in b_ctx.concepts))
+        if intent.part_of_whole
+        else frozenset()
+    )
     pairs: list[tuple[float, Choice, Choice]] = []
     events_per_event = bool(a_ranked) and a_ranked[0].metric.is_counter_like
     for a in a_ranked[:3]:
@@ -1356,12 +1384,21 @@ def rank_ratio(
                 continue  # "samples per scrape": scraped samples count no scrapes
             if events and b.metric.type == "gauge":
                 continue
+            if part_words & vocab.metric_words(b.metric.name):
+                continue
             # Words of B's name that A's has too (in any form): how alike they are.
             kin = sum(
                 1.0
                 for w in split_name(b.metric.name)
                 if w not in SUFFIX_WORDS and vocab.word_forms(w) & mine
             )
+            if part_words:
+                # The whole says no more than its part does, but that it is the whole.
+                kin -= sum(
+                    1.0
+                    for w in split_name(b.metric.name)
+                    if w not in SUFFIX_WORDS and w not in roles and not vocab.word_forms(w) & mine
+                )
             # Names that say "used" and "its limit" of one thing are a pair by themselves.
             if set(split_name(b.metric.name)) & limit_words:
                 theirs = core_words(b.metric, vocab, roles)
@@ -1603,6 +1640,25 @@ def whole_of_parts(
 ) -> list[MetricInfo]:
     """The counters that are the parts of the metric's whole (redis cpu user/sys seconds),
     when the question names none of the parts, or every one of them; else []."""
+    return _parts(metric, metrics, intent, vocab, named_only=False)
+
+
+def named_part_of(
+    metric: MetricInfo, metrics: Sequence[MetricInfo], intent: Intent, vocab: Vocabulary
+) -> list[MetricInfo]:
+    """The counters that are the parts of the metric's whole, the metric first, when the
+    question names the metric's part and not every one ("what fraction of the cpu time is
+    sys"); else []."""
+    return _parts(metric, metrics, intent, vocab, named_only=True)
+
+
+def _parts(
+    metric: MetricInfo,
+    metrics: Sequence[MetricInfo],
+    intent: Intent,
+    vocab: Vocabulary,
+    named_only: bool,
+) -> list[MetricInfo]:
     mine = split_name(metric.name)
     for index, word in enumerate(mine):
         for group in vocab.parts:
@@ -1626,7 +1682,23 @@ def whole_of_parts(
                     found[part] = other
             if len(found) < 2:
                 continue
-            named = [part for part in found if _part_named(part, group, intent, vocab)]
+            asked = intent
+            if named_only and intent.contrast_at >= 0:
+                # "… is sys rather than user": only what is said before the contrast names.
+                cut = intent.contrast_at
+                asked = replace(
+                    intent, text=intent.text[:cut], tokens=[t for t in intent.tokens if t[1] < cut]
+                )
+            named = [part for part in found if _part_named(part, group, asked, vocab)]
+            if named_only:
+                if named == [own]:
+                    return [
+                        metric,
+                        *sorted(
+                            (m for m in found.values() if m is not metric), key=lambda m: m.name
+                        ),
+                    ]
+                return []
             if not named or len(named) == len(found):
                 return sorted(found.values(), key=lambda m: m.name)
             return []

@@ -48,6 +48,7 @@ from obsai_query.planner.choose import (
     is_timestamp,
     limit_pair,
     limit_partner,
+    named_part_of,
     status_label,
     total_partner,
     used_of_whole,
@@ -684,6 +685,12 @@ class Composer:
                 return "parts_sum", lambda off: self._parts_sum(
                     parts, filters, kept, off, assumptions
                 )
+            whole_parts = named_part_of(metric, self.metrics, intent, vocab) if shared else []
+            if whole_parts and not of_a_core:
+                # "what fraction of the cpu time is sys": the part over all the parts.
+                return "part_share", lambda off: self._part_share(
+                    whole_parts, filters, kept, off, assumptions
+                )
             return "rate", lambda off: self._rate(metric, filters, kept, off, assumptions)
         return "value", lambda off: self._value(metric, filters, kept, off, assumptions)
 
@@ -923,6 +930,22 @@ class Composer:
         expr = " + ".join(_paren(term) for term, _, _ in terms)
         return expr, terms[0][1], "the sum of " + ", ".join(what for _, _, what in terms)
 
+    def _part_share(
+        self,
+        parts: Sequence[MetricInfo],
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+    ) -> tuple[str, str, str]:
+        """One part of a whole over the whole (its parts added up): "sys" of the cpu time."""
+        terms = [self._rate(m, _only(filters, m), kept, offset, []) for m in parts]
+        whole = " + ".join(_paren(term) for term, _, _ in terms)
+        if not offset:
+            assumptions.append("the whole: " + " + ".join(m.name for m in parts))
+        expr = f"{_paren(terms[0][0])} / ({whole})"
+        return expr, "ratio", f"{terms[0][2]} as a share of the sum of its parts"
+
     def _value(
         self,
         metric: MetricInfo,
@@ -994,6 +1017,11 @@ class Composer:
             scale = 1.0
             shape.op = "sum"
             share = False
+        elif intent.deviation and not metric.is_counter_like:
+            # "how jittery are the probes", "std dev of their duration over 10m": how far a
+            # gauge's samples in the window stray from their mean.
+            expr = f"stddev_over_time({ranged(sel, self.window)})"
+            what = f"the standard deviation of {metric.name}'s samples in {self.window}"
         elif (intent.average or share) and self.over_window:
             expr = f"avg_over_time({ranged(sel, self.window)})"
             what = f"{metric.name} averaged over {self.window}"
@@ -1550,7 +1578,7 @@ class Composer:
             # "max probe duration per job over the last 10 min": of a gauge's groups, the
             # extreme asked of their series too (not of their average), unless one is asked.
             ops = intent.peak if intent.average else f"(?:{intent.peak}|avg)"
-            same = re.fullmatch(rf"{ops}( by \([\w, ]*\))? \({re.escape(bare)}\)", plan.promql)
+            same = re.fullmatch(rf"{ops}( by \([\w, ]*\) )?\({re.escape(bare)}\)", plan.promql)
             if plan.promql == bare:
                 # A gauge as it is: every sample of the window, no subquery steps.
                 plan.promql = f"{intent.peak}_over_time({ranged(plan.promql, span)})"
@@ -1558,7 +1586,7 @@ class Composer:
                 # "the worst scrape duration per job": the max of each group's series' maxima
                 # is the max of the group's max, and it reads every sample of the window.
                 inner = f"{intent.peak}_over_time({ranged(bare, span)})"
-                plan.promql = f"{intent.peak}{same.group(1) or ''} ({inner})"
+                plan.promql = f"{intent.peak}{same.group(1) or ''}({inner})"
             else:
                 # A subquery's step as long as its range reads one instant at best (and none
                 # when the range's start is not on the step): Prometheus' own resolution then.
@@ -1625,6 +1653,12 @@ class Composer:
         if threshold is None and intent.had_none and plan.kind == "rate" and intent.top is None:
             # "commands that haven't been called in the last 5 min": none in the window.
             threshold = Threshold("==", 0.0, "plain")
+        if threshold is None and intent.than_average and plan.kind == "value":
+            # "which probes are slower than the average probe": each against the average of all.
+            plan.promql = f"{_paren(plan.promql)} {intent.than_average} scalar(avg({plan.promql}))"
+            plan.explanation += f", only where {intent.than_average} the average of all"
+            plan.empty_ok = True
+            return
         if (
             threshold is not None
             and threshold.kind == "seconds"
@@ -1641,7 +1675,13 @@ class Composer:
             plan.promql = f"{_paren(plan.promql)} {threshold.op} {number(value)}"
             plan.explanation += f", only where {threshold.op} {number(value)}"
             plan.empty_ok = True
-        elif intent.down and plan.kind == "value" and self._is_health(metric) and not share:
+        elif (
+            intent.down
+            and plan.kind == "value"
+            and self._is_health(metric)
+            and not share
+            and not intent.changes  # "up/down changes": how often it flipped, not whether down
+        ):
             plan.promql = f"{_paren(plan.promql)} == 0"
             plan.explanation += ", only where 0 (down)"
             plan.empty_ok = True

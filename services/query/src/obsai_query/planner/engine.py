@@ -265,8 +265,8 @@ _NAMED_THING = re.compile(
 
 
 # "memory per key", "rows inserted per committed transaction": per one thing, said in a
-# word or two.
-_PER_THING = re.compile(r"\bper\s+([a-z]+)\b")
+# word or two; "how many commands does each client send": what one of them does is per it.
+_PER_THING = re.compile(r"\b(?:per|(?:does|do|did)\s+each)\s+([a-z]+)\b")
 _TWO_WORDS = re.compile(r"[a-z]+\s+[a-z]+\b")
 
 
@@ -298,6 +298,10 @@ def _per_thing_sides(
     if found is None:
         return _average_of_a(intent, best, metrics, vocab)
     match, phrase = found
+    after = re.match(r"\s+([a-z]+)", intent.text[match.start(1) + len(phrase) :])
+    if after is not None and stem(after.group(1)) in vocab.measure_say_words:
+        # "each connected redis client": the phrase goes on to the thing it names.
+        phrase = f"{phrase} {after.group(1)}"
     word = stem(phrase.split()[-1])  # "per committed transaction": transactions
     if group_labels([phrase], best.metric, vocab):
         return None

@@ -50,6 +50,19 @@ _TOP_N = re.compile(
     r"(?!\s*(?:%|percent|[smhdw]\b|ms\b)|[\s-]*(?:sec|min|hour|day|week)[a-z]*\b)"
     r"|\b(\d{1,3})\s+(?:most|least|[a-z]+est)\b"
 )
+_TOP_NUMBER = re.compile(
+    r"\b(?:the)\s+\d+\b(?!\s*(?:%|percent|[smhdw]\b|ms\b)|[\s-]*(?:sec|min|hour|day|week)[a-z]*\b)"
+    r"|\b\d+\s+(?:most|least|[a-z]+est)\b"
+)
+# "slower than the average probe", "above the mean": each thing against the average of all.
+_THAN_AVERAGE = re.compile(
+    r"\b(?:(above|over|more|higher|greater|bigger|larger|longer|slower|worse)|"
+    r"(below|under|less|lower|smaller|shorter|faster|fewer|better))\s+(?:than\s+)?"
+    r"(?:the\s+|their\s+|its\s+)?(?:average|mean)\b"
+)
+_ASIDE = re.compile(r"\((?:[a-z]+\s+){3,}[a-z]+\)")
+# "… in the kernel rather than in user space": what the share is not of, said last.
+_RATHER_THAN = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b")
 _THRESHOLD = re.compile(
     r"\b(above|over|more than|greater than|exceeding|exceeds|exceed|higher than|at least|"
     r"longer than|slower than|bigger than|larger than|"
@@ -60,6 +73,7 @@ _THRESHOLD = re.compile(
 )
 # "at least 1", "at most 5": the bound itself is in.
 _INCLUSIVE = {"at least": ">=", "at most": "<="}
+_SPAN_SAID = re.compile(r"(?:over|during|within|across|in)\s+\d+[mhdw]")
 _LESS = (
     "below",
     "under",
@@ -106,6 +120,8 @@ _WINDOW = re.compile(
     r"\b(over|in|during|for|within|across|from)?\s*(?:the\s+)?(?:last|past|previous|prior)\s+"
     r"(?:(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|ten|twelve|twenty|thirty)\s*)?"
     r"(?:seconds?|secs?|minutes?|mins?|hours?|hrs?|days?|weeks?|months?|years?|[smhdw])\b"
+    # "over 10m": a span in Prometheus' own notation (time_range reads it so too).
+    r"|\b(over|during|within|across|in)\s+\d+[mhdw]\b"
 )
 _GROUP = re.compile(
     r"\b(?:by|per|each|every|all(?!\s+of\b))\s+(?:the\s+)?(?:http\s+)?"
@@ -314,6 +330,9 @@ class Intent:
     uptime: bool = False
     since: bool = False  # "how long ago", "time since": the age of a point in time
     changes: bool = False  # "how many times has it flipped": changes of a state
+    contrast_at: int = -1  # where "rather than …" begins: what the share is not of
+    than_average: str = ""  # "slower than the average probe": each compared with theirs (> or <)
+    deviation: bool = False  # "how jittery", "the std dev of": how far the samples stray
     span: bool = False  # "how many minutes does the head block span": the high less the low
     count_of: str = ""  # the noun of "how many <noun>", stemmed
     count_have: bool = False
@@ -330,6 +349,7 @@ class Intent:
     ratio_of: tuple[tuple[int, int], tuple[int, int]] | None = None
     # "… of the page faults are major faults": a kind of the things among all of them.
     share_of_kind: bool = False
+    part_of_whole: bool = False  # "what % of the RAM is page cache": the part, over the whole
     # "A minus B": the spans of A and of B in the text.
     difference_of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
@@ -480,6 +500,10 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     text, corrections = correct_spelling(text, vocab, known)
     text = split_run_together(text, vocab)
     text = spell_out_short_forms(text, vocab)
+    # "anonymous memory (process heaps and stacks)": an aside of words in brackets explains
+    # what was said already; it names nothing more to measure. ("(sys)", "(not idle)" and
+    # "(inserts + updates)" say more, and stay.)
+    text = _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
     intent = Intent(question=question, text=text, corrections=corrections)
     # "prometheus's own endpoint": the word, not its possessive ending.
     intent.tokens = [
@@ -558,7 +582,8 @@ def _names_a_part(phrase: str, vocab: Vocabulary) -> bool:
 
 
 def _top_number_given(text: str) -> bool:
-    return bool(re.search(r"\b(?:the)\s+\d+\b|\b\d+\s+(?:most|least|[a-z]+est)\b", text))
+    # "the 5 slowest", not "the 1 min load" (a number of a time is no count of things).
+    return bool(_TOP_NUMBER.search(text))
 
 
 def _per_core(intent: Intent, vocab: Vocabulary) -> None:
@@ -590,6 +615,7 @@ def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
         (match := _PART_OF_WHOLE.search(text)) and _names_a_part(match.group(2), vocab)
     ):
         intent.ratio_of = (match.span(2), match.span(1))
+        intent.part_of_whole = match.re is _PART_OF_WHOLE
     elif (match := _KIND_OF_WHOLE.search(text)) and stem(match.group(3)) in split_phrase(
         match.group(1)
     ):
@@ -747,6 +773,7 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         ]
     intent.uptime = "uptime" in intent.measures or intent.since
     intent.changes = vocab.says("changes", text)
+    intent.deviation = vocab.says("deviation", text)
     intent.span = vocab.says("span", text)
     if vocab.says("peak", text):
         intent.peak = "max"
@@ -765,6 +792,7 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         "total",
         "graph",
         "changes",
+        "deviation",
         "span",
     ):
         intent.consumed.extend(vocab.where(name, text))
@@ -813,6 +841,8 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
     share = intent.ratio or intent.percent or "fraction" in text
     if threshold and threshold.group(2) in _NUMBER_WORDS and share:
         threshold = None  # "the fraction of the time at least one process stalls": a state
+    if threshold and _SPAN_SAID.fullmatch(threshold.group(0)):
+        threshold = None  # "std dev over 10m": the window, in Prometheus' notation
     if threshold:
         op = _INCLUSIVE.get(threshold.group(1)) or ("<" if threshold.group(1) in _LESS else ">")
         said = threshold.group(2)
@@ -845,6 +875,17 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             intent.longer_than = value
             intent.threshold = None
 
+    if intent.threshold is None and (than := _THAN_AVERAGE.search(text)):
+        # "which probes are slower than the average probe": no average is the answer, it is
+        # what each is compared with.
+        intent.than_average = ">" if than.group(1) else "<"
+        intent.average = False
+        intent.consumed.append(than.span())
+    if (intent.ratio or intent.percent) and (other := _RATHER_THAN.search(text)):
+        # "what fraction … is sys rather than user": the share is of the first; the other is
+        # only the rest of the whole.
+        intent.consumed.append((other.start(), len(text)))
+        intent.contrast_at = other.start()
     intent.had_any = intent.threshold is None and bool(_WHICH_HAD.search(text))
     threshold_bytes = intent.threshold is not None and intent.threshold.kind == "bytes"
     if (
@@ -965,7 +1006,7 @@ def _times(intent: Intent, vocab: Vocabulary) -> None:
         intent.predict_seconds = _seconds(horizon.group(1), horizon.group(2))
         intent.consumed.append(horizon.span())
     if window := _WINDOW.search(text):
-        intent.window_word = window.group(1) or "last"
+        intent.window_word = window.group(1) or window.group(2) or "last"
         intent.consumed.append(window.span())
     elif day := re.search(r"\b(over|in|during|for)?\s*(?:the\s+)?(today|yesterday)\b", text):
         intent.window_word = day.group(1) or ""
@@ -979,12 +1020,15 @@ def _head_noun(text: str, end: int, word: str, vocab: Vocabulary) -> str:
     """ "which postgres database", "the largest redis command": the word after the first one
     that names a kind of thing (a label's name) is the thing asked about; the first word
     only says whose it is."""
-    following = re.match(r"\s+([a-z][a-z_\-]+)", text[end:])
-    if following is None or stem(word) in vocab.label_synonyms or word in vocab.label_synonyms:
+    if stem(word) in vocab.label_synonyms or word in vocab.label_synonyms:
         return word
-    noun = following.group(1)
-    if noun in vocab.label_synonyms or stem(noun) in vocab.label_synonyms:
-        return noun
+    # "which prometheus http handler": a word or two on, before any word of no meaning.
+    following = re.match(r"(?:\s+[a-z][a-z_\-]+){1,2}", text[end:])
+    for noun in following.group(0).split() if following else ():
+        if stem(noun) in vocab.common_words or stem(noun) in vocab.operation_words:
+            break
+        if noun in vocab.label_synonyms or stem(noun) in vocab.label_synonyms:
+            return noun
     return word
 
 
