@@ -18,13 +18,18 @@ Measured per request, from the service's own `timings_ms` and at the client:
 - cache hit = the seed questions again and again: the whole RPC as the client
   sees it, and the server's total;
 - once both services serve, the heap built so far is frozen out of the cyclic
-  collector's work, as each service's `run_service` does (`freeze_startup_heap`).
+  collector's work, as each service's `run_service` does (`freeze_startup_heap`);
+- the fake Claude runs in a process of its own (`fake_claude_process`), so its
+  work, which stands for the model's, holds neither the services' GIL nor their
+  timings; `--fake-in-process` puts it back in the benchmark's process (a thread,
+  as until session 5), the yardstick of the earlier tables.
 
 Loops are bounded (warm-up on other questions, then one request at a time:
 latency, not throughput). Results go to bench/results/query.json and a table
 on stdout.
 
     .venv/bin/python bench/query/pipeline_bench.py [--requests 200] [--int8-compute]
+        [--engines planner,claude] [--fake-in-process]
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ import json
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -46,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.latency import Row, print_table, row  # noqa: E402
+from bench.query.fake_claude_process import fake_claude_process  # noqa: E402
 from bench.query.questions import (  # noqa: E402
     QUESTIONS,
     distinct_questions,
@@ -67,6 +74,13 @@ from tests.support.fake_claude import FakeClaude, Reply  # noqa: E402
 
 SECRET = "bench-internal-secret-0123456789-abcdef"
 CLAUDE_ANSWER = 'sum by (service) (rate(container_cpu_usage_seconds_total{service="auth"}[5m]))'
+CLAUDE_TOOL_INPUT = {
+    "promql": CLAUDE_ANSWER,
+    "explanation": "bench",
+    "confidence": 0.9,
+    "unit": "cores",
+}
+ENGINES = ("planner", "claude")
 
 
 def sign(identity: Identity) -> tuple[tuple[str, str], ...]:
@@ -123,21 +137,30 @@ async def run_cases(
     return rows
 
 
-async def main(requests: int, int8_compute: bool = False) -> list[Row]:
+@contextlib.contextmanager
+def fake_claude(in_process: bool) -> Iterator[str]:
+    """The fake's base URL: in a child process, or (`in_process`) a thread of this one."""
+    if not in_process:
+        with fake_claude_process(CLAUDE_TOOL_INPUT) as url:
+            yield url
+        return
+    with FakeClaude() as claude:
+        claude.responder = lambda body: Reply(tool_input=CLAUDE_TOOL_INPUT)
+        yield claude.url
+
+
+async def main(
+    requests: int,
+    int8_compute: bool = False,
+    engines: Sequence[str] = ENGINES,
+    fake_in_process: bool = False,
+) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="obsai-query-bench-") as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", durable=False)
         postgres.start()
         redis = RedisServer(Path(tmp) / "redis").start()
         try:
-            with DemoWorld() as world, FakeClaude() as claude:
-                claude.responder = lambda body: Reply(
-                    tool_input={
-                        "promql": CLAUDE_ANSWER,
-                        "explanation": "bench",
-                        "confidence": 0.9,
-                        "unit": "cores",
-                    }
-                )
+            with DemoWorld() as world, fake_claude(fake_in_process) as claude_url:
                 common: dict[str, Any] = {
                     "database_url": postgres.url,
                     "redis_url": redis.url,
@@ -159,13 +182,19 @@ async def main(requests: int, int8_compute: bool = False) -> list[Row]:
                         sign,
                     )
                 rows: list[Row] = []
-                for engine, extra in (
-                    ("planner", {}),
-                    (
-                        "claude (fake, instant)",
-                        {"anthropic_api_key": "bench", "anthropic_base_url": claude.url},
-                    ),
-                ):
+                chosen = [
+                    (name, extra)
+                    for key, name, extra in (
+                        ("planner", "planner", {}),
+                        (
+                            "claude",
+                            "claude (fake, instant)",
+                            {"anthropic_api_key": "bench", "anthropic_base_url": claude_url},
+                        ),
+                    )
+                    if key in engines
+                ]
+                for engine, extra in chosen:
                     for case, embedder, hits in (
                         ("distinct", CachedEmbedder(model), True),
                         ("distinct, no embedding cache", model, False),
@@ -203,8 +232,22 @@ if __name__ == "__main__":
     parser.add_argument(
         "--int8-compute", action="store_true", help="the catalog's model with int8 products"
     )
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help="which engines, comma-separated"
+    )
+    parser.add_argument(
+        "--fake-in-process",
+        action="store_true",
+        help="the fake Claude as a thread of this process (the yardstick until session 5)",
+    )
     args = parser.parse_args()
-    results = asyncio.run(main(min(args.requests, 5000), args.int8_compute))
+    engines = [e.strip() for e in args.engines.split(",") if e.strip()]
+    unknown = set(engines) - set(ENGINES)
+    if unknown:
+        parser.error(f"unknown engines: {sorted(unknown)}")
+    results = asyncio.run(
+        main(min(args.requests, 5000), args.int8_compute, engines, args.fake_in_process)
+    )
     print_table(results)
     out = ROOT / "bench" / "results" / "query.json"
     out.parent.mkdir(parents=True, exist_ok=True)

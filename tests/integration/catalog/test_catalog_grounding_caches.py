@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
@@ -233,3 +234,36 @@ async def test_records_read_for_a_search_are_the_metrics_as_listed(
         assert len(found) == len(ids)
         for record in found.values():
             assert record == await store.get_metric(record.name)
+
+
+async def test_remembered_records_are_the_versions_and_searches_read_them_fresh(
+    catalog: CatalogHandle, store: CatalogStore, embedder: Embedder
+) -> None:
+    await apply(catalog, "s1", WORLD, SERVICES)
+    await complete(catalog, "s1")
+    version = await store.version()
+    (vector,) = embedder.embed(QUESTIONS[1:2])
+    (ids,) = (await store.nearest([vector], "", 3, embedder.model_id)).ranked
+    read_at, records = await store.metrics_by_id_at(ids)
+    assert read_at == version
+    assert len(records) == 3
+    assert records == await store.metrics_by_id(ids)
+    assert await store.metrics_by_id_at([]) == (version, {})
+
+    grounds = Catalog(store, embedder)
+    first, _ = await grounds.ground(QUESTIONS[1], "", 3, MORE)
+    # A scan that sees the same metrics again touches last_seen_at, not the version.
+    await apply(catalog, "s2", WORLD, SERVICES)
+    assert await store.version() == version
+    again, _ = await grounds.ground(QUESTIONS[1], "", 3, MORE)
+    assert again == first  # remembered, last_seen_at included
+    searched = await grounds.search(QUESTIONS[1], "", 3, MORE)
+    assert [r.metric.name for r in searched.results] == [r.metric.name for r in first.results]
+    assert all(
+        s.metric.last_seen_at > f.metric.last_seen_at
+        for s, f in zip(searched.results, first.results, strict=True)
+    )
+    assert [
+        replace(r.metric, last_seen_at=f.metric.last_seen_at)
+        for r, f in zip(searched.results, first.results, strict=True)
+    ] == [r.metric for r in first.results]

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from obsai.v1 import catalog_pb2, common_pb2
 from obsai_catalog.candidates import CandidateFacts, Candidates
-from obsai_catalog.catalog import SignalCache
-from obsai_catalog.grpc_api import metric_to_proto, search_to_proto
+from obsai_catalog.catalog import RecordCache, SignalCache
+from obsai_catalog.grpc_api import _fill_search, metric_to_proto, search_to_proto
 from obsai_catalog.recognition import LabelHit, RecognitionIndex, ServiceHit
 from obsai_catalog.records import (
     LabelMatch,
@@ -59,6 +59,36 @@ def test_signal_cache_forgets_the_least_recently_used_first() -> None:
     cache.remember(1, "s", _candidates([3]), ["c"])
     assert set(cache.known(1, "s", ["a", "b", "c"])) == {"a", "c"}
     assert SignalCache(size=0).remember(1, "s", _candidates([1]), ["a"])["a"].ids == [1]
+
+
+def test_record_cache_keeps_the_records_of_one_version() -> None:
+    stamp = datetime(2024, 5, 1, tzinfo=UTC)
+    a, b, c = (_metric(stamp, n) for n in ("a", "b", "c"))
+    cache = RecordCache(size=10)
+    assert cache.known(1, [1, 2]) == {}
+    cache.remember(1, {1: a, 2: b})
+    assert cache.known(1, [2, 3]) == {2: b}
+    assert cache.known(2, [1]) == {}  # another version's are never answered
+
+    # A newer version empties it; records read at an older one are not kept.
+    cache.remember(2, {3: c})
+    assert cache.known(2, [1, 2, 3]) == {3: c}
+    cache.remember(1, {1: a})
+    assert cache.known(1, [1]) == {}
+    assert cache.known(2, [1]) == {}
+
+
+def test_record_cache_forgets_the_least_recently_used_first() -> None:
+    stamp = datetime(2024, 5, 1, tzinfo=UTC)
+    a, b, c = (_metric(stamp, n) for n in ("a", "b", "c"))
+    cache = RecordCache(size=2)
+    cache.remember(1, {1: a, 2: b})
+    cache.known(1, [1])
+    cache.remember(1, {3: c})
+    assert set(cache.known(1, [1, 2, 3])) == {1, 3}
+    empty = RecordCache(size=0)
+    empty.remember(1, {1: a})
+    assert empty.known(1, [1]) == {}
 
 
 def test_recognition_index_answers_as_the_recognise_statement_would() -> None:
@@ -162,3 +192,21 @@ def test_labels_are_read_once_per_distinct_json_text() -> None:
     cache.read('[{"name": "x", "values": [], "truncated": true}]')
     assert cache.read(text) is first
     assert cache.read("[]") == ()
+
+
+def test_a_groundings_metrics_leave_out_what_grounding_never_reads() -> None:
+    stamp = datetime(2024, 5, 1, 12, 30, 15, 999_999, tzinfo=UTC)
+    found = SearchResult(
+        [ScoredMetric(_metric(stamp), 0.25, ("vector",))],
+        ["checkout"],
+        [LabelMatch("status", "503", "http_requests_total")],
+    )
+    lean = catalog_pb2.SearchMetricsResponse()
+    _fill_search(lean, found, full=False)
+    full = search_to_proto(found)
+    assert full.results[0].metric.namespaces
+    for result in full.results:
+        for field in ("namespaces", "first_seen_at", "last_seen_at"):
+            result.metric.ClearField(field)
+    assert lean == full
+    assert not lean.results[0].metric.HasField("last_seen_at")

@@ -115,6 +115,7 @@ class Catalog:
         search_candidates: int = 100,
         weights: FusionWeights | None = None,
         signal_cache_size: int = 1024,
+        record_cache_size: int = 2048,
     ) -> None:
         self._store = store
         self._embedder = embedder
@@ -122,6 +123,7 @@ class Catalog:
         self._candidates = search_candidates
         self._weights = weights or FusionWeights()
         self._signals = SignalCache(signal_cache_size)
+        self._records = RecordCache(record_cache_size)
 
     async def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         return await asyncio.to_thread(self._embedder.embed, list(texts))
@@ -245,7 +247,7 @@ class Catalog:
         several listed once with its best score. Services and label matches are
         `text`'s.
         """
-        found, _ = await self.ground(text, service, k, more_texts)
+        found, _ = await self.ground(text, service, k, more_texts, exact_last_seen=True)
         return found
 
     async def ground(
@@ -255,6 +257,8 @@ class Catalog:
         k: int = 0,
         more_texts: Sequence[str] = (),
         examples: ExampleQuery | None = None,
+        *,
+        exact_last_seen: bool = False,
     ) -> tuple[SearchResult, list[Example]]:
         """`search`, and `find_similar_examples` when `examples` is given, together:
         every text embedded in one run of the model while the database ranks the
@@ -263,6 +267,9 @@ class Catalog:
         A text searched before at the same catalog version (the vocabulary's search
         words recur across questions) reuses its candidates from both signals; the
         question is embedded for the examples only when there are examples to find.
+        The metrics' records read before at the same version are reused too, unless
+        `exact_last_seen`: a scan touches `last_seen_at` without moving the version,
+        so a remembered record's may be older (grounding does not show it).
         """
         text = _require(text, "text", MAX_TEXT_LENGTH)
         texts = [text, *self._more_texts(text, more_texts)]
@@ -276,12 +283,16 @@ class Catalog:
         asked = [term for words in terms for term in words]
         examples_key = self._embedder.model_id if examples is not None else None
         recognised, check = await self._recognise(asked, service, examples_key)
-        found = await self._search(texts, terms, service, k, n, examples, recognised, check)
+        found = await self._search(
+            texts, terms, service, k, n, examples, recognised, check, exact_last_seen
+        )
         if found is None:
             # The catalog changed since the recognition index was read: once more,
             # recognised by the database at the version it reads.
             recognised = await self._store.recognise(asked, service, examples_key)
-            found = await self._search(texts, terms, service, k, n, examples, recognised, None)
+            found = await self._search(
+                texts, terms, service, k, n, examples, recognised, None, exact_last_seen
+            )
             assert found is not None
         return found
 
@@ -312,6 +323,7 @@ class Catalog:
         examples: ExampleQuery | None,
         recognised: Recognised,
         check: asyncio.Future[CatalogState] | None,
+        exact_last_seen: bool,
     ) -> tuple[SearchResult, list[Example]] | None:
         """`ground` once recognised; None when `check` shows the recognition was read
         at another catalog version than the catalog's."""
@@ -390,7 +402,12 @@ class Catalog:
             for r in readings
         ]
         best = fused[0] if len(fused) == 1 else _merged(fused)
-        records = await self._store.metrics_by_id([f.id for f in best])
+        ids = [f.id for f in best]
+        records = (
+            await self._store.metrics_by_id(ids)
+            if exact_last_seen
+            else await self._remembered_records(ids, version)
+        )
         # A metric dropped by a scan since its candidates were read is left out.
         best = [f for f in best if f.id in records]
         if len(fused) > 1:
@@ -412,6 +429,20 @@ class Catalog:
             matches,
         )
         return result, similar
+
+    async def _remembered_records(
+        self, ids: Sequence[int], version: int
+    ) -> dict[int, MetricRecord]:
+        """The records of `ids` at catalog `version`: those read before at it from
+        memory, the others from the database (kept if read at `version`)."""
+        records = self._records.known(version, ids)
+        missing = [i for i in ids if i not in records]
+        if missing:
+            read_at, fetched = await self._store.metrics_by_id_at(missing)
+            if read_at == version:
+                self._records.remember(version, fetched)
+            records.update(fetched)
+        return records
 
     async def _vectors(self, texts: Sequence[str]) -> dict[str, list[float]]:
         unique = list(dict.fromkeys(texts))
@@ -540,6 +571,47 @@ class SignalCache:
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
         return ranked
+
+
+class RecordCache:
+    """Metric records by id, as read at one catalog version.
+
+    Everything a record holds moves the catalog's version when it changes, except
+    `last_seen_at` (a scan touches it on every metric it sees again), so a record
+    read at a version stands for that version's, that one field aside. Bounded:
+    the least recently used go first; a newer version empties it.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._version = -1
+        self._items: OrderedDict[int, MetricRecord] = OrderedDict()
+
+    def known(self, version: int, ids: Sequence[int]) -> dict[int, MetricRecord]:
+        """The remembered records of those of `ids` read at `version`."""
+        found: dict[int, MetricRecord] = {}
+        if version != self._version:
+            return found
+        items = self._items
+        for i in ids:
+            record = items.get(i)
+            if record is not None:
+                items.move_to_end(i)
+                found[i] = record
+        return found
+
+    def remember(self, version: int, records: Mapping[int, MetricRecord]) -> None:
+        """Keeps `records`, read at `version`, if it is the newest version seen."""
+        if version > self._version:
+            self._items.clear()
+            self._version = version
+        if version != self._version or self._size <= 0:
+            return
+        self._items.update(records)
+        for i in records:
+            self._items.move_to_end(i)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 class _Reading:

@@ -67,9 +67,10 @@ def _set_timestamp(target: Timestamp, value: datetime) -> None:
     target.nanos = since.microseconds * 1000
 
 
-def _fill_metric(target: catalog_pb2.Metric, m: MetricRecord) -> None:
+def _fill_metric(target: catalog_pb2.Metric, m: MetricRecord, full: bool = True) -> None:
     """Writes `m` into an empty message in place: no nested message is built and then
-    copied in, which halves the cost of a search's response."""
+    copied in, which halves the cost of a search's response. Not `full`: without
+    the namespaces and the first and last seen times (a grounding's metrics)."""
     target.name = m.name
     target.family = m.family
     target.type = _TYPE_NUMBERS[m.type]  # type: ignore[assignment]
@@ -81,10 +82,11 @@ def _fill_metric(target: catalog_pb2.Metric, m: MetricRecord) -> None:
         add_label(name=lv.name, values=lv.values, truncated=lv.truncated)
     target.series_count = m.series_count
     target.services.extend(m.services)
-    target.namespaces.extend(m.namespaces)
-    _set_timestamp(target.first_seen_at, m.first_seen_at)
-    _set_timestamp(target.last_seen_at, m.last_seen_at)
     target.stale = m.stale
+    if full:
+        target.namespaces.extend(m.namespaces)
+        _set_timestamp(target.first_seen_at, m.first_seen_at)
+        _set_timestamp(target.last_seen_at, m.last_seen_at)
 
 
 def metric_to_proto(m: MetricRecord) -> catalog_pb2.Metric:
@@ -124,16 +126,19 @@ def search_to_proto(found: SearchResult) -> catalog_pb2.SearchMetricsResponse:
     return response
 
 
-def _fill_search(target: catalog_pb2.SearchMetricsResponse, found: SearchResult) -> None:
+def _fill_search(
+    target: catalog_pb2.SearchMetricsResponse, found: SearchResult, full: bool = True
+) -> None:
     """Writes `found` into an empty message in place (a nested response is not built
-    and then copied into its parent)."""
+    and then copied into its parent); not `full`: the metrics as `_fill_metric`
+    writes them when not full."""
     target.services.extend(found.services)
     add_match = target.label_matches.add
     for m in found.label_matches:
         add_match(label=m.label, value=m.value, metric=m.metric)
     add_result = target.results.add
     for r in found.results:
-        _fill_metric(add_result(score=r.score, matched=r.matched).metric, r.metric)
+        _fill_metric(add_result(score=r.score, matched=r.matched).metric, r.metric, full)
 
 
 def discovered_metric(m: catalog_pb2.DiscoveredMetric) -> DiscoveredMetric:
@@ -241,7 +246,9 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
             else None,
         )
         response = catalog_pb2.GroundQuestionResponse()
-        _fill_search(response.search, found)
+        # What grounding reads of a metric (catalog.proto): its records may be
+        # remembered from an earlier question at the same catalog version.
+        _fill_search(response.search, found, full=False)
         response.examples.examples.extend(example_to_proto(e) for e in similar)
         return response
 

@@ -412,6 +412,25 @@ class CatalogStore:
         read = self._labels.read
         return {r["id"]: _metric_record(r, read(r["labels"])) for r in rows}
 
+    async def metrics_by_id_at(self, ids: Sequence[int]) -> tuple[int, dict[int, MetricRecord]]:
+        """`metrics_by_id` and the catalog version the rows were read at (one
+        statement, one snapshot: the rows are that version's, `last_seen_at` aside,
+        which a scan touches without moving the version)."""
+        rows = await self._pool.fetch(
+            """
+            SELECT (SELECT version FROM catalog_state) AS version,
+                   id, name, family, type, type_source, help, unit, labels::text AS labels,
+                   series_count, services, namespaces, first_seen_at, last_seen_at, stale
+            FROM metric_view WHERE id = ANY($1::bigint[])
+            """,
+            list(ids),
+        )
+        if not rows:
+            return await self.version(), {}
+        read = self._labels.read
+        version: int = rows[0]["version"]
+        return version, {r["id"]: _metric_record(r, read(r["labels"])) for r in rows}
+
     # -- search ------------------------------------------------------------------
 
     async def _fetch_nearest(
