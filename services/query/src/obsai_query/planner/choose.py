@@ -402,6 +402,12 @@ _EXCLUDED = re.compile(
     r"\b(?:not(?:\s+counting)?|except(?:\s+for)?|excluding|apart\s+from|other\s+than|leaving\s+out)"
     r"(?:\s+(?:the|a|an|its|their))?\s*$"
 )
+# "leave prometheus out", "keep the probes aside": a value left out, said around it.
+_LEFT_OUT = re.compile(
+    r"\b(?:leave|leaves|leaving|left|keep|keeping|take|taking|count|counting)"
+    r"(?:\s+(?:the|a|an|its|their))?\s*$"
+)
+_OUT = re.compile(r"\s*(?:out|aside)\b")
 EXCLUDED_SUFFIX = "!"
 
 
@@ -431,7 +437,10 @@ def filters_for(
                 dropped.append(mention)
             continue
         label, value = chosen
-        if _EXCLUDED.search(intent.text[max(0, mention.start - 30) : mention.start]):
+        before = intent.text[max(0, mention.start - 30) : mention.start]
+        if _EXCLUDED.search(before) or (
+            _LEFT_OUT.search(before) and _OUT.match(intent.text, mention.end)
+        ):
             label = excluded_key(label)  # "not counting prometheus": every job but that one
         values = filters.setdefault(label, [])
         if value not in values:
@@ -702,9 +711,30 @@ def concepts_of(
             word.endswith("ing") and _GOING_ON.match(text, 0, start)
         ):
             weight = _TIMED_WEIGHT
+        if _in_parentheses(intent.text, start, end):
+            # "heap allocations (mallocs)": the asker's gloss, the thing's own name.
+            weight = max(weight, _GLOSS_WEIGHT)
         concepts.append(Concept(word, frozenset(alternatives), weight, plain=True))
     concepts = _kinds(_heads(concepts, measure_spans, intent, vocab), measure_spans, intent, vocab)
     return _purpose_clause(concepts, measure_spans, intent)
+
+
+_GLOSS_WEIGHT = 2.5
+_GLOSS_WORDS = 3
+
+
+def _in_parentheses(text: str, start: int, end: int) -> bool:
+    """The word is inside "( … )" of the question: a name for what it says before ("(sys)",
+    "(promhttp handler)"), not a description of it ("(process heaps and stacks)"), nor what
+    is left out ("the dataset (w/o overhead)")."""
+    opened, closed = text.rfind("(", 0, start), text.find(")", end)
+    if opened <= text.rfind(")", 0, start) or closed < 0:
+        return False
+    inside = text[opened + 1 : closed]
+    return len(inside.split()) <= _GLOSS_WORDS and not _LEFT_OUT_GLOSS.search(inside)
+
+
+_LEFT_OUT_GLOSS = re.compile(r"(?:^|\s)(?:w/o|without|not|no|excluding|except|minus)\b")
 
 
 def _kinds(

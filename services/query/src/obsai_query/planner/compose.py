@@ -82,8 +82,6 @@ _CHANGE_BY = re.compile(
 # "cpu seconds", "how much CPU time … burned over the last 10 minutes": the seconds used,
 # counted (an increase over a window said), not a number of cores.
 _CPU_SECONDS = re.compile(r"\bcpu\s+seconds?\b|\bhow\s+much\s+cpu\s+time\b")
-# "which dbs are empty": holding nothing, a level at 0.
-_EMPTY = re.compile(r"\bempty\b")
 # "the gap between p99 and the median": two percentiles, one less the other.
 _SPREAD = re.compile(r"\b(?:gap|difference|spread|distance|delta)\s+between\b")
 # "has the address changed … how many times": a level's changes are counted.
@@ -408,6 +406,28 @@ class Composer:
         plan.reasons = [*a.reasons, f"and {b.metric.name} for what it is a share of"]
         plan.score = a.score
         self._wrap(plan, build, a.metric, filters, by, counted)
+        plan.explanation = sentence(plan.explanation)
+        return plan
+
+    def compose_values_ratio(self, a: Choice, label: str, value: str, other: str) -> Plan:
+        """ "keys in db1 relative to db0": the measure under one value of a label over the same
+        measure under another, each side one number (their average when one is asked)."""
+        filters, assumptions, _by, _counted, _kept = self._grouping(a)
+        op = "avg" if self.intent.average else "sum"
+
+        def build(offset: str) -> tuple[str, str, str]:
+            num, den = (
+                f"{op}({self._amount(a.metric, {**filters, label: [v]}, offset)})"
+                for v in (value, other)
+            )
+            what = f"{a.metric.name} with {label}={value} relative to {label}={other}"
+            return f"{num} / {den}", "ratio", what
+
+        expr, unit, what = build("")
+        plan = Plan(expr, unit, what, assumptions, metric=a.metric.name, kind="named_ratio")
+        plan.reasons = [*a.reasons, f"the same measure for {other}, what it is compared with"]
+        plan.score = a.score
+        self._wrap(plan, build, a.metric, filters, [], "")
         plan.explanation = sentence(plan.explanation)
         return plan
 
@@ -1539,6 +1559,8 @@ class Composer:
     def _counts_itself(self, metric: MetricInfo) -> bool:
         """The metric's value is the number asked ("how many series" of a series gauge)."""
         nouns = self.intent.count_of.split()
+        if self.intent.distinct:
+            return False  # "how many different commands": the kinds seen, not the calls
         parts = [w for w in split_name(metric.name) if w not in ("total", "count")]
         return bool(nouns and parts and nouns[-1] in self.vocab.word_forms(parts[-1]))
 
@@ -1632,10 +1654,12 @@ class Composer:
         ):
             # "targets not returning a 200": the status code compared with the one said.
             op, code = intent.code_said[:2]
-            plan.promql = f"{_paren(plan.promql)} {op} {code}"
-            plan.explanation += f", only where {op} {code}"
+            compared = f"{op} {code}" if op != "class" else f">= {code} < {code + 100}"
+            plan.promql = f"{_paren(plan.promql)} {compared}"
+            plan.explanation += f", only where {compared}"
             plan.empty_ok = True
-            return
+            if not intent.count_of:
+                return
         if threshold is None and intent.near_limit and plan.unit in ("ratio", "percent"):
             value = float(vocab.defaults.get("near_limit_threshold", 0.85))
             threshold = Threshold(">", value * (100 if plan.unit == "percent" else 1), "plain")
@@ -1644,7 +1668,7 @@ class Composer:
             value = float(vocab.defaults.get("breaking_error_ratio", 0.05))
             threshold = Threshold(">", value, "plain")
             plan.assumptions.append(f"'breaking' taken as an error ratio above {value:.0%}")
-        if threshold is None and _EMPTY.search(intent.text) and plan.kind == "value":
+        if threshold is None and vocab.says("none", intent.text) and plan.kind == "value":
             # "which dbs are empty": what they hold (the glossary's words for it) at 0.
             threshold = Threshold("==", 0.0, "plain")
         if threshold is None and intent.had_any and plan.kind == "rate" and intent.top is None:
@@ -1771,7 +1795,7 @@ class Composer:
             if self._is_health(metric) and not plan.empty_ok and "availability" in intent.measures:
                 # "how many interfaces are up": those at 1 (at 0 when down) are counted.
                 inner = f"{_paren(inner)} == {0 if intent.down else 1}"
-            elif intent.count_have and not plan.empty_ok:
+            elif intent.count_have and not plan.empty_ok and not intent.distinct:
                 inner = f"{_paren(inner)} > 0"
             plan.promql = f"count({inner})"
             plan.unit = "count"

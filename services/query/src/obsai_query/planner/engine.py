@@ -95,6 +95,9 @@ class Planner:
             composer.compose_ratio(a, b)
             for a, b in rank_ratio(intent, metrics, mentions, self.vocab)
         ]
+        if compared := _values_compared(intent, mentions, best, self.vocab):
+            # "keys in db1 relative to db0": one measure, under one value over the other.
+            plans.insert(0, composer.compose_values_ratio(best, *compared))
         per_thing = _per_thing_sides(intent, best, metrics, self.vocab)
         if per_thing is not None:
             # "average memory per key": the memory over the keys, when no label tells keys apart.
@@ -369,6 +372,32 @@ def _average_of_a(
     said = set(split_phrase(rest)) - vocab.common_words
     whole = (match.end(), len(intent.text)) if said else (0, match.start(1))
     return whole, match.span(1), word, True
+
+
+def _values_compared(
+    intent: Intent, mentions: Sequence[Mention], best: Choice, vocab: Vocabulary
+) -> tuple[str, str, str] | None:
+    """ "How many keys does db1 have relative to db0", "how many times slower are the http
+    probes than the tcp probes": two sides that differ only in a value of one label (B names
+    no measure A does not) are one measure under each value: (label, A's value, B's value)."""
+    if intent.ratio_of is None or not best.covered:
+        return None
+    (a0, a1), (b0, b1) = intent.ratio_of
+    a_side, b_side = side_of(intent, (a0, a1), vocab), side_of(intent, (b0, b1), vocab)
+    if not (
+        set(b_side.measures) <= set(a_side.measures) and b_side.qualifiers <= a_side.qualifiers
+    ):
+        return None
+    if re.search(r"[a-z]'s\b", intent.text[b0:b1]):
+        return None  # "the node's memory": another thing's, not the same measure
+    labels = best.metric.labels
+    for a in (m for m in mentions if a0 <= m.start < a1):
+        for b in (m for m in mentions if b0 <= m.start < b1):
+            for label, value in a.options:
+                other = next((v for k, v in b.options if k == label and v != value), None)
+                if other is not None and label in labels:
+                    return label, value, other
+    return None
 
 
 def _difference(

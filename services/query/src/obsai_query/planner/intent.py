@@ -96,6 +96,8 @@ _LACKING = re.compile(
 _ONCE = re.compile(r"\b(?:at\s+least\s+once|at\s+any\s+(?:point|time|moment)|ever)\b")
 # "not returning a 200", "anything other than 200": a status code that is not the one said.
 _NOT = re.compile(r"\b(?:not|isn'?t|aren'?t|don'?t|doesn'?t|other\s+than|except|besides|non)\b")
+# "a 2xx status": a class of status codes that names no error (4xx, 5xx do).
+_CODE_CLASS = re.compile(r"(?<![\w.])([123])xx(?![\w.])")
 # "the last 15 min": minutes, not a minimum.
 _MINUTES = re.compile(r"\b(?:\d+(?:\.\d+)?|an?|one|few)\s*mins?\b")
 # "which command takes the longest": which one ranks first by how long it takes.
@@ -204,7 +206,9 @@ _SHARE_USED_BY = re.compile(
 _PART_OF_WHOLE = re.compile(
     r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
     r"((?:[a-z0-9'\-]+\s+){0,3}?[a-z0-9'\-]+)\s+is\s+(?:the\s+|in\s+)?"
-    r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)\s*\??$"
+    r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)"
+    # "… is overhead rather than data": what it is not, said after, is no part of it.
+    r"(?:\s+(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\s+[a-z0-9'\-\s]+?)?\s*\??$"
 )
 # "what fraction of the page faults are major faults": a kind of the things (its head noun
 # the whole's) among all of them.
@@ -216,13 +220,20 @@ _KIND_OF_WHOLE = re.compile(
 # "1m load minus 15m load": one amount less another, each said in its own words.
 _MINUS = re.compile(r"(?:^|[?!.,:;]\s*)([^?!.,:;]+?)\s+minus\s+([^?!.,:;]+?)\s*\??$")
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
+# "how many times slower are the http probes than the tcp probes": A over B, as many times.
+_TIMES_THAN = re.compile(
+    r"\bhow\s+many\s+times\s+(?:more\s+|less\s+)?[a-z]+\s+(.+?)\s+than\s+(?:the\s+)?(.+?)\s*\??$"
+)
 # "which databases had rollbacks", "which disks saw errors": the things where some
 # happened, not how many (an extreme or an amount said after the verb is another question).
 _WHICH_HAD = re.compile(
     r"\bwhich\s+(?:[a-z0-9_\-]+\s+){1,3}?(?:had|have|has|saw|see|sees|got|get|gets|"
     r"logged|recorded|hit|hits|experienced)\s+(?:any\s+|some\s+)?"
     r"(?!(?:the|a|an|most|least|more|less|fewer|no|high|higher|highest|low|lower|lowest|"
-    r"many|much|large|larger|largest|big|bigger|biggest|small|smaller|smallest)\b)[a-z]"
+    r"many|much|large|larger|largest|big|bigger|biggest|small|smaller|smallest|nobody|none|"
+    r"nothing)\b)[a-z]"
+    # "which interfaces are receiving any traffic": doing any of it now.
+    r"|\bwhich\s+(?:[a-z0-9_\-]+\s+){1,4}?[a-z]+ing\s+(?:any|some)\b"
 )
 # "commands that haven't been called at all in the last 5 min": the things where none happened.
 _HAD_NONE = re.compile(
@@ -336,6 +347,7 @@ class Intent:
     span: bool = False  # "how many minutes does the head block span": the high less the low
     count_of: str = ""  # the noun of "how many <noun>", stemmed
     count_have: bool = False
+    distinct: bool = False  # "how many different commands": kinds of things, not events
     group_words: list[str] = field(default_factory=list)
     which: bool = False
     singular_subject: bool = False
@@ -555,6 +567,13 @@ def _extreme_per_group(intent: Intent, vocab: Vocabulary) -> None:
     the window when one is said), not a ranking of the things."""
     if _RANKS.search(intent.text) or _top_number_given(intent.text) or intent.top is None:
         return
+    if vocab.says("at_once", intent.text) and not intent.which:
+        # "most processes running at the same time in the last 10 min": the most at any one
+        # moment, the highest over the window; the things are counted, not ranked.
+        kind, _ = intent.top
+        intent.top = None
+        intent.peak = intent.peak or ("max" if kind == "topk" else "min")
+        return
     if not intent.group_words and intent.window_word and not intent.which:
         # "worst connect time of the http probes over the past 10 min": nothing is ranked; the
         # extreme said is each series' over the window.
@@ -610,6 +629,9 @@ def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
     if match := _RATIO_OF.search(text):
         intent.ratio_of = (match.span(1), match.span(2))
+    elif match := _TIMES_THAN.search(text):
+        intent.ratio_of = (match.span(1), match.span(2))
+        intent.count_of = ""  # "how many times": a ratio, no count of times
     elif (match := _SHARE_USED_BY.search(text)) or (
         # "what percent of RAM is page cache": the part (after "is") of the whole.
         (match := _PART_OF_WHOLE.search(text)) and _names_a_part(match.group(2), vocab)
@@ -933,7 +955,9 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
             stem(noun[-1]) in vocab.common_words or stem(noun[-1]) in vocab.operation_words
         ):
             noun.pop()
-        intent.count_of = " ".join(stem(w) for w in noun)
+        distinct = [w for w in noun if vocab.says("distinct", w)]
+        intent.distinct = bool(distinct)
+        intent.count_of = " ".join(stem(w) for w in noun if w not in distinct) or stem(noun[-1])
         rest = text[match.end() :]
         intent.count_have = bool(
             re.match(
@@ -1092,6 +1116,8 @@ def _grouping(intent: Intent, vocab: Vocabulary) -> None:
     for pattern in (_SUPERLATIVE, _TOP_SUBJECT, _SUBJECT_WITH):
         for match in pattern.finditer(_blank(_BOUND, text)):
             word = next(g for g in match.groups() if g)
+            if pattern is _SUPERLATIVE and word in ("the", "a", "an"):
+                continue  # "the worst the probe has taken": the extreme of a value, no thing
             if pattern is _SUPERLATIVE and (noun := _NOUN_AFTER.match(text[match.start(1) :])):
                 # "the most called redis command", "the biggest postgres database": the last
                 # word of the phrase is the thing ranked.
@@ -1136,6 +1162,11 @@ def _statuses(intent: Intent, vocab: Vocabulary) -> None:
         op = "!=" if _NOT.search(before) else "=="
         intent.code_said = (op, int(match.group(1)), match.start(), match.end())
         break
+    # "answering with a 2xx status": any code of the class, the first of it said.
+    code_class = _CODE_CLASS.search(text) if intent.code_said is None else None
+    if code_class and intent.threshold is None and not _NOT.search(text[: code_class.start()]):
+        start, end = code_class.span()
+        intent.code_said = ("class", int(code_class.group(1)) * 100, start, end)
     for name, (patterns, _pattern) in vocab.status_classes.items():
         if any(p.search(text) for p in patterns):
             intent.status_classes.append(name)
