@@ -88,10 +88,18 @@ NEEDS_A_MINUTE_OF_HISTORY = frozenset(
     }
 )
 # Golds that filter by a threshold near what this machine shows (a scrape or probe
-# duration, a latency, a write rate that a young world has not reached yet): they must
-# run, but may return nothing at a given instant.
+# duration, a latency, a write rate that a young world has not reached yet, an interface
+# that received nothing in the seconds it has lived): they must run, but may return
+# nothing at a given instant.
 MAY_BE_EMPTY = frozenset(
-    {"r8-prometheus-06", "r8-redis-02", "r9-node-10", "r9-probes-08", "r11-postgres-05"}
+    {
+        "r8-prometheus-06",
+        "r8-redis-02",
+        "r9-node-10",
+        "r9-probes-08",
+        "r11-postgres-05",
+        "r12-node-06",
+    }
 )
 ADMIN_PASSWORD = secrets.token_urlsafe(18)
 

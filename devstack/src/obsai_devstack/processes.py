@@ -6,6 +6,7 @@ import contextlib
 import ctypes
 import ctypes.util
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -25,9 +26,41 @@ def _die_with_parent() -> None:
     _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+# How far below the ephemeral range free ports are drawn from.
+_FREE_PORT_SPAN = 12000
+
+
+def ephemeral_range() -> tuple[int, int]:
+    """The ports the kernel gives to `bind(0)` and to outgoing connections."""
+    try:
+        low, high = (int(n) for n in _EPHEMERAL_RANGE.read_text().split())
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+    return low, high
+
+
 def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing is bound to, for a server to be told before it starts.
+
+    Drawn at random below the kernel's ephemeral range: a port the kernel hands out
+    itself (`bind(0)`) is one it may give, before that server binds it, to an
+    outgoing connection as its source port (a stack's clients connecting to its
+    database while its last services start), and the server then fails with
+    "address already in use". At random, so parallel runs rarely draw the same.
+    """
+    low, _ = ephemeral_range()
+    first = max(1024, low - _FREE_PORT_SPAN)
+    for _ in range(64):
+        port = first + secrets.randbelow(max(1, low - first))
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind((host, port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        sock.bind((host, 0))  # every port drawn was taken: the kernel's choice
         return int(sock.getsockname()[1])
 
 
