@@ -315,3 +315,14 @@ def test_a_yes_or_no_question_asks_what_is_going_on() -> None:
     assert answer("is redis stil loading its dataset from disk?", metrics()) == (
         'redis_loading_dump_file{job="redis"}'
     )
+
+
+def test_a_part_compared_with_an_earlier_time_is_no_share_of_the_parts(
+    demo: list[MetricInfo],
+) -> None:
+    # "compared to yesterday" is a ratio of the part now to the part then, not of the
+    # part to its whole (receive + transmit).
+    promql = answer("network receive rate of api-gateway compared to yesterday at this time", demo)
+    assert "transmit" not in promql
+    assert "container_network_receive_bytes_total" in promql
+    assert "offset 1d" in promql

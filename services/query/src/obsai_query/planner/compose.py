@@ -705,7 +705,9 @@ class Composer:
                 return "parts_sum", lambda off: self._parts_sum(
                     parts, filters, kept, off, assumptions
                 )
-            whole_parts = named_part_of(metric, self.metrics, intent, vocab) if shared else []
+            # "… compared to yesterday" is a ratio of the part now to then, not to its whole.
+            of_the_whole = shared and not intent.compare_then
+            whole_parts = named_part_of(metric, self.metrics, intent, vocab) if of_the_whole else []
             if whole_parts and not of_a_core:
                 # "what fraction of the cpu time is sys": the part over all the parts.
                 return "part_share", lambda off: self._part_share(
