@@ -322,11 +322,26 @@ class Composer:
         metric = choice.metric
         filters, assumptions, by, counted, kept = self._grouping(choice)
         kind, build = self._builder(metric, filters, kept, assumptions)
+        return self._planned(build, choice, kind, (), assumptions, filters, by, counted)
+
+    def _planned(
+        self,
+        build: Callable[[str], tuple[str, str, str]],
+        choice: Choice,
+        kind: str,
+        reasons: Sequence[str],
+        assumptions: list[str],
+        filters: Mapping[str, Sequence[str]],
+        by: list[str],
+        counted: str,
+    ) -> Plan:
+        """The plan `build` writes for `choice`, wrapped as the question asks (an earlier
+        time, a window, a threshold, a ranking, a unit) and explained."""
         expr, unit, what = build("")
-        plan = Plan(expr, unit, what, assumptions, metric=metric.name, kind=kind)
-        plan.reasons = list(choice.reasons)
+        plan = Plan(expr, unit, what, assumptions, metric=choice.metric.name, kind=kind)
+        plan.reasons = [*choice.reasons, *reasons]
         plan.score = choice.score
-        self._wrap(plan, build, metric, filters, by, counted)
+        self._wrap(plan, build, choice.metric, filters, by, counted)
         plan.explanation = sentence(plan.explanation)
         return plan
 
@@ -339,13 +354,8 @@ class Composer:
         def build(offset: str) -> tuple[str, str, str]:
             return self._parts_sum(metrics, filters, kept, offset, assumptions)
 
-        expr, unit, what = build("")
-        plan = Plan(expr, unit, what, assumptions, metric=first.metric.name, kind="parts_sum")
-        plan.reasons = [*first.reasons, "the parts the question lists, added up"]
-        plan.score = first.score
-        self._wrap(plan, build, first.metric, filters, by, counted)
-        plan.explanation = sentence(plan.explanation)
-        return plan
+        reasons = ["the parts the question lists, added up"]
+        return self._planned(build, first, "parts_sum", reasons, assumptions, filters, by, counted)
 
     def compose_difference(self, a: Choice, b: MetricInfo, why: str) -> Plan:
         """A less B, two gauges ("1m load minus 15m load"; the high end of a range less its
@@ -359,13 +369,8 @@ class Composer:
             what = f"{a.metric.name} less {b.name}" + _by(shape)
             return f"{first} - {second}", base_unit(a.metric), what
 
-        expr, unit, what = build("")
-        plan = Plan(expr, unit, what, assumptions, metric=a.metric.name, kind="difference")
-        plan.reasons = [*a.reasons, f"less {b.name}, {why}"]
-        plan.score = a.score
-        self._wrap(plan, build, a.metric, filters, by, counted)
-        plan.explanation = sentence(plan.explanation)
-        return plan
+        reasons = [f"less {b.name}, {why}"]
+        return self._planned(build, a, "difference", reasons, assumptions, filters, by, counted)
 
     def compose_ratio(self, a: Choice, b: Choice) -> Plan:
         """ "A as a share of B": A / B, each as it is (a gauge) or per second (a counter),
@@ -401,13 +406,8 @@ class Composer:
                 f"{a.metric.name} as a share of {b.metric.name}" + _by(shape),
             )
 
-        expr, unit, what = build("")
-        plan = Plan(expr, unit, what, assumptions, metric=a.metric.name, kind="named_ratio")
-        plan.reasons = [*a.reasons, f"and {b.metric.name} for what it is a share of"]
-        plan.score = a.score
-        self._wrap(plan, build, a.metric, filters, by, counted)
-        plan.explanation = sentence(plan.explanation)
-        return plan
+        reasons = [f"and {b.metric.name} for what it is a share of"]
+        return self._planned(build, a, "named_ratio", reasons, assumptions, filters, by, counted)
 
     def compose_values_ratio(self, a: Choice, label: str, value: str, other: str) -> Plan:
         """ "keys in db1 relative to db0": the measure under one value of a label over the same
@@ -423,13 +423,8 @@ class Composer:
             what = f"{a.metric.name} with {label}={value} relative to {label}={other}"
             return f"{num} / {den}", "ratio", what
 
-        expr, unit, what = build("")
-        plan = Plan(expr, unit, what, assumptions, metric=a.metric.name, kind="named_ratio")
-        plan.reasons = [*a.reasons, f"the same measure for {other}, what it is compared with"]
-        plan.score = a.score
-        self._wrap(plan, build, a.metric, filters, [], "")
-        plan.explanation = sentence(plan.explanation)
-        return plan
+        reasons = [f"the same measure for {other}, what it is compared with"]
+        return self._planned(build, a, "named_ratio", reasons, assumptions, filters, [], "")
 
     def _amount(self, metric: MetricInfo, filters: Mapping[str, Sequence[str]], offset: str) -> str:
         """A gauge as it is, a counter per second (so too an untyped count of events, in a
