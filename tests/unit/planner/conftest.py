@@ -20,8 +20,12 @@ from obsai_query.validator import PromqlValidator
 from tests.unit.query.memory_catalog import demo_metrics
 
 NOW = datetime(2026, 3, 4, 15, 30, tzinfo=UTC)
+# The labels of one exporter's series, for the tests' small groundings.
 NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
 REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
+PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
+TCP_PROBES = {"instance": ("127.0.0.1:1", "127.0.0.1:2"), "job": ("tcp-probe",)}
+HTTP_PROBES = {"instance": ("http://a/metrics", "http://b/health"), "job": ("http-probe",)}
 PG = {
     "instance": ("127.0.0.1:9187",),
     "job": ("postgres",),

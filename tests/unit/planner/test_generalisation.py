@@ -14,10 +14,8 @@ from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.choose import find_mentions, whole_of_parts
 from obsai_query.planner.intent import parse_intent, search_words, side_of
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, answer, exporter_metrics
+from tests.unit.planner.conftest import NODE, REDIS, _m, answer, exporter_metrics
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 PG = {
     "instance": ("127.0.0.1:9187",),
     "job": ("postgres",),

@@ -33,14 +33,18 @@ import pytest
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import PG, _m, answer, exporter_metrics
+from tests.unit.planner.conftest import (
+    HTTP_PROBES,
+    NODE,
+    PG,
+    PROM,
+    REDIS,
+    _m,
+    answer,
+    exporter_metrics,
+)
 
-TCP_PROBES = {"instance": ("127.0.0.1:1", "127.0.0.1:2"), "job": ("tcp-probe",)}
-HTTP_PROBES = {"instance": ("http://a/metrics", "http://b/health"), "job": ("http-probe",)}
 PROBES = {"instance": ("127.0.0.1:1", "http://a/metrics"), "job": ("tcp-probe", "http-probe")}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
 PG_SERVER = {"instance": ("127.0.0.1:9187",), "job": ("postgres",), "server": ("127.0.0.1:5432",)}
 JOBS = {"instance": ("a", "b", "c", "d"), "job": ("node", "redis", "postgres", "prometheus")}
 

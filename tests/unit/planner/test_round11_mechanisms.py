@@ -23,13 +23,10 @@ from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.choose import find_mentions
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, answer, exporter_metrics
+from tests.unit.planner.conftest import NODE, PROM, REDIS, _m, answer, exporter_metrics
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 PG = {"instance": ("127.0.0.1:9187",), "job": ("postgres",)}
 PG_DB = {**PG, "datname": ("inventory", "postgres", "shop")}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
 PROBES = {"instance": ("127.0.0.1:1", "http://a/metrics"), "job": ("tcp-probe", "http-probe")}
 HTTP_PHASES = {
     "instance": ("http://a/metrics",),

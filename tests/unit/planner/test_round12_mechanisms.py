@@ -22,14 +22,11 @@ from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
 from obsai_query.time_range import window_from_question
-from tests.unit.planner.conftest import _m, answer, exporter_metrics
+from tests.unit.planner.conftest import NODE, PROM, REDIS, _m, answer, exporter_metrics
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
 ETH = {**NODE, "device": ("eth0", "lo")}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 PG = {"instance": ("127.0.0.1:9187",), "job": ("postgres",)}
 PG_STATES = {**PG, "datname": ("shop",), "state": ("active", "idle", "idle in transaction")}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
 HANDLERS = {**PROM, "handler": ("/metrics", "/api/v1/query")}
 PROBES = {
     "instance": ("127.0.0.1:1", "127.0.0.1:2", "http://a/metrics"),

@@ -19,10 +19,8 @@ from __future__ import annotations
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, answer, exporter_metrics
+from tests.unit.planner.conftest import NODE, REDIS, _m, answer, exporter_metrics
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 PG_DB = {
     "instance": ("127.0.0.1:9187",),
     "job": ("postgres",),

@@ -16,12 +16,9 @@ import pytest
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, answer, exporter_metrics
+from tests.unit.planner.conftest import NODE, PROM, REDIS, _m, answer, exporter_metrics
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 JOBS = {"instance": ("a", "b", "c"), "job": ("node", "redis", "prometheus")}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
 
 
 def metrics() -> list[MetricInfo]:

@@ -19,11 +19,17 @@ import pytest
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, answer, exporter_metrics
+from tests.unit.planner.conftest import (
+    HTTP_PROBES,
+    NODE,
+    PROM,
+    REDIS,
+    TCP_PROBES,
+    _m,
+    answer,
+    exporter_metrics,
+)
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
 JOBS = {"instance": ("a", "b", "c"), "job": ("node", "redis", "prometheus")}
 PG_STATE = {
     "instance": ("127.0.0.1:9187",),
@@ -31,8 +37,6 @@ PG_STATE = {
     "datname": ("shop", "postgres"),
     "state": ("active", "idle"),
 }
-TCP_PROBES = {"instance": ("127.0.0.1:1", "127.0.0.1:2"), "job": ("tcp-probe",)}
-HTTP_PROBES = {"instance": ("http://a/metrics", "http://b/health"), "job": ("http-probe",)}
 
 
 def metrics() -> list[MetricInfo]:

@@ -18,13 +18,17 @@ import pytest
 from obsai_query.catalog_client import MetricInfo
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, answer, exporter_metrics, plan
+from tests.unit.planner.conftest import (
+    HTTP_PROBES,
+    PROM,
+    REDIS,
+    _m,
+    answer,
+    exporter_metrics,
+    plan,
+)
 
-TCP_PROBES = {"instance": ("127.0.0.1:1", "127.0.0.1:2"), "job": ("tcp-probe",)}
-HTTP_PROBES = {"instance": ("http://a/metrics", "http://b/health"), "job": ("http-probe",)}
 PROBES = {"instance": ("127.0.0.1:1", "http://a/metrics"), "job": ("tcp-probe", "http-probe")}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 JOBS = {"instance": ("a", "b", "c"), "job": ("node", "redis", "prometheus")}
 
 

@@ -22,13 +22,10 @@ from obsai_query.planner.choose import (
 from obsai_query.planner.engine import _known_words
 from obsai_query.planner.intent import parse_intent
 from obsai_query.planner.vocabulary import Vocabulary
-from tests.unit.planner.conftest import _m, exporter_metrics, plan
+from tests.unit.planner.conftest import NODE, PROM, REDIS, _m, exporter_metrics, plan
 
-NODE = {"instance": ("127.0.0.1:9100",), "job": ("node",)}
 VDA = {**NODE, "device": ("vda",)}
-REDIS = {"instance": ("127.0.0.1:9121",), "job": ("redis",)}
 PROBES = {"instance": ("http://a/metrics", "http://b/health"), "job": ("http-probe",)}
-PROM = {"instance": ("127.0.0.1:9090",), "job": ("prometheus",)}
 
 
 def metrics() -> list[MetricInfo]:
