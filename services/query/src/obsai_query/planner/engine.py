@@ -305,15 +305,26 @@ def _per_thing_sides(
     if after is not None and stem(after.group(1)) in vocab.measure_say_words:
         # "each connected redis client": the phrase goes on to the thing it names.
         phrase = f"{phrase} {after.group(1)}"
-    word = stem(phrase.split()[-1])  # "per committed transaction": transactions
-    if group_labels([phrase], best.metric, vocab):
+    word = _things_counted(phrase, best, metrics, vocab)
+    if word is None:
         return None
-    if not any(word in vocab.metric_words(m.name) for m in metrics):
-        return None  # no metric counts the things
     named = vocab.metric_words(best.metric.name)
     if word in named and set(split_phrase(intent.text[: match.start()])) & named:
         return None  # "samples per scrape" of scrape_samples_scraped: per scrape already
     return (0, match.start()), (match.start(1), len(intent.text)), word, False
+
+
+def _things_counted(
+    phrase: str, best: Choice, metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> str | None:
+    """The word of the things a phrase names ("committed transaction": transactions), when
+    no label of the best metric tells them apart and a metric counts them; else None."""
+    word = stem(phrase.split()[-1])
+    if group_labels([phrase], best.metric, vocab):
+        return None
+    if not any(word in vocab.metric_words(m.name) for m in metrics):
+        return None  # no metric counts the things
+    return word
 
 
 # "…, in milliseconds": the unit a help text ends by saying.
@@ -362,10 +373,8 @@ def _average_of_a(
     match = _AVERAGE_OF_A.search(intent.text)
     if match is None or match.group(1) in intent.group_words:
         return None
-    word = stem(match.group(1))
-    if group_labels([match.group(1)], best.metric, vocab):
-        return None
-    if not any(word in vocab.metric_words(m.name) for m in metrics):
+    word = _things_counted(match.group(1), best, metrics, vocab)
+    if word is None:
         return None
     # What is said of it after its name ("coming into redis"), else before ("average size").
     rest = intent.text[match.end() :]

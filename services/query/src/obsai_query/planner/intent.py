@@ -62,7 +62,8 @@ _THAN_AVERAGE = re.compile(
 )
 _ASIDE = re.compile(r"\((?:[a-z]+\s+){3,}[a-z]+\)")
 # "… in the kernel rather than in user space": what the share is not of, said last.
-_RATHER_THAN = re.compile(r"\b(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\b")
+_CONTRAST = r"(?:rather\s+than|instead\s+of|as\s+opposed\s+to)"
+_RATHER_THAN = re.compile(rf"\b{_CONTRAST}\b")
 _THRESHOLD = re.compile(
     r"\b(above|over|more than|greater than|exceeding|exceeds|exceed|higher than|at least|"
     r"longer than|slower than|bigger than|larger than|"
@@ -202,19 +203,19 @@ _SHARE_USED_BY = re.compile(
     r"(.+?)\s+(?:is|are|does|do)\s+(.+?\s+(?:using|use|uses|used|consuming|taking|"
     r"occupying|holding))(?:\s+now)?\s*\??$"
 )
+# "what fraction of (all) the …": a share of a whole said next.
+_SHARE_OF = r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
 # "what percent of RAM is page cache": a part (said after "is") of a whole amount.
 _PART_OF_WHOLE = re.compile(
-    r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
-    r"((?:[a-z0-9'\-]+\s+){0,3}?[a-z0-9'\-]+)\s+is\s+(?:the\s+|in\s+)?"
+    _SHARE_OF + r"((?:[a-z0-9'\-]+\s+){0,3}?[a-z0-9'\-]+)\s+is\s+(?:the\s+|in\s+)?"
     r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)"
     # "… is overhead rather than data": what it is not, said after, is no part of it.
-    r"(?:\s+(?:rather\s+than|instead\s+of|as\s+opposed\s+to)\s+[a-z0-9'\-\s]+?)?\s*\??$"
+    rf"(?:\s+{_CONTRAST}\s+[a-z0-9'\-\s]+?)?\s*\??$"
 )
 # "what fraction of the page faults are major faults": a kind of the things (its head noun
 # the whole's) among all of them.
 _KIND_OF_WHOLE = re.compile(
-    r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
-    r"((?:[a-z0-9'\-]+\s+){0,5}?[a-z0-9'\-]+)\s+(?:are|is)\s+"
+    _SHARE_OF + r"((?:[a-z0-9'\-]+\s+){0,5}?[a-z0-9'\-]+)\s+(?:are|is)\s+"
     r"((?:[a-z0-9'\-]+\s+){1,2}?([a-z0-9'\-]+))\s*\??$"
 )
 # "1m load minus 15m load": one amount less another, each said in its own words.
