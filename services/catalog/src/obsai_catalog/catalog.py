@@ -11,9 +11,9 @@ import asyncio
 import contextlib
 import re
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from obsai_catalog import pagination
 from obsai_catalog.candidates import CandidateFacts, Candidates
@@ -525,6 +525,43 @@ class Ranked:
 
 
 Key = TypeVar("Key", bound=Hashable)
+Value = TypeVar("Value")
+
+
+class VersionedLru(Generic[Key, Value]):
+    """Values as read at one catalog version, the least recently used dropped first
+    beyond `size`; a newer version empties it (an older one is not kept)."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._version = -1
+        self._items: OrderedDict[Key, Value] = OrderedDict()
+
+    def known(self, version: int, keys: Iterable[Key]) -> dict[Key, Value]:
+        """The remembered values of those of `keys` read at `version`."""
+        found: dict[Key, Value] = {}
+        if version != self._version:
+            return found
+        items = self._items
+        for key in keys:
+            value = items.get(key)
+            if value is not None:
+                items.move_to_end(key)
+                found[key] = value
+        return found
+
+    def remember(self, version: int, values: Mapping[Key, Value]) -> None:
+        """Keeps `values`, read at `version`, if it is the newest version seen."""
+        if version > self._version:
+            self._items.clear()
+            self._version = version
+        if version != self._version or self._size <= 0:
+            return
+        self._items.update(values)
+        for key in values:
+            self._items.move_to_end(key)
+        while len(self._items) > self._size:
+            self._items.popitem(last=False)
 
 
 class SignalCache:
@@ -537,21 +574,12 @@ class SignalCache:
     """
 
     def __init__(self, size: int) -> None:
-        self._size = size
-        self._version = -1
-        self._items: OrderedDict[tuple[Hashable, Hashable], Ranked] = OrderedDict()
+        self._items: VersionedLru[tuple[Hashable, Hashable], Ranked] = VersionedLru(size)
 
     def known(self, version: int, signal: Hashable, keys: Sequence[Key]) -> dict[Key, Ranked]:
         """The cached candidates of those of `keys` seen at `version`."""
-        found: dict[Key, Ranked] = {}
-        if version != self._version:
-            return found
-        for key in keys:
-            item = self._items.get((signal, key))
-            if item is not None:
-                self._items.move_to_end((signal, key))
-                found[key] = item
-        return found
+        found = self._items.known(version, ((signal, key) for key in keys))
+        return {key: found[(signal, key)] for key in keys if (signal, key) in found}
 
     def remember(
         self, version: int, signal: Hashable, found: Candidates, keys: Sequence[Key]
@@ -562,18 +590,11 @@ class SignalCache:
             key: Ranked(ids, {i: found.facts[i] for i in ids})
             for key, ids in zip(keys, found.ranked, strict=True)
         }
-        if version > self._version:
-            self._items.clear()
-            self._version = version
-        if version == self._version and self._size > 0:
-            for key, item in ranked.items():
-                self._items[(signal, key)] = item
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
+        self._items.remember(version, {(signal, key): item for key, item in ranked.items()})
         return ranked
 
 
-class RecordCache:
+class RecordCache(VersionedLru[int, MetricRecord]):
     """Metric records by id, as read at one catalog version.
 
     Everything a record holds moves the catalog's version when it changes, except
@@ -581,37 +602,6 @@ class RecordCache:
     read at a version stands for that version's, that one field aside. Bounded:
     the least recently used go first; a newer version empties it.
     """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._version = -1
-        self._items: OrderedDict[int, MetricRecord] = OrderedDict()
-
-    def known(self, version: int, ids: Sequence[int]) -> dict[int, MetricRecord]:
-        """The remembered records of those of `ids` read at `version`."""
-        found: dict[int, MetricRecord] = {}
-        if version != self._version:
-            return found
-        items = self._items
-        for i in ids:
-            record = items.get(i)
-            if record is not None:
-                items.move_to_end(i)
-                found[i] = record
-        return found
-
-    def remember(self, version: int, records: Mapping[int, MetricRecord]) -> None:
-        """Keeps `records`, read at `version`, if it is the newest version seen."""
-        if version > self._version:
-            self._items.clear()
-            self._version = version
-        if version != self._version or self._size <= 0:
-            return
-        self._items.update(records)
-        for i in records:
-            self._items.move_to_end(i)
-        while len(self._items) > self._size:
-            self._items.popitem(last=False)
 
 
 class _Reading:
