@@ -30,6 +30,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+from tests.support.fake_claude import DEFAULT_MODEL, Reply, tool_use_message
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -37,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def fake_claude_process(answer: dict[str, Any]) -> Iterator[str]:
     """Starts the fake answering `answer` in a child process; yields its base URL."""
     child = subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), json.dumps(answer)],
+        [sys.executable, "-m", "bench.query.fake_claude_process", json.dumps(answer)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=ROOT,
@@ -61,31 +63,15 @@ def fake_claude_process(answer: dict[str, Any]) -> Iterator[str]:
 
 def _message(answer: dict[str, Any]) -> bytes:
     """What tests/support/fake_claude.py answers (a `message` whose one content block
-    is the forced tool's call), with fixed ids and usage."""
-    return json.dumps(
-        {
-            "id": "msg_bench",
-            "type": "message",
-            "role": "assistant",
-            "model": "claude-sonnet-4-6",
-            "content": [
-                {
-                    "type": "tool_use",
-                    "id": "toolu_bench",
-                    "name": "answer_with_promql",
-                    "input": answer,
-                }
-            ],
-            "stop_reason": "tool_use",
-            "stop_sequence": None,
-            "usage": {
-                "input_tokens": 1000,
-                "output_tokens": 60,
-                "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0,
-            },
-        }
-    ).encode()
+    is the forced tool's call), with a fixed id and usage."""
+    usage = {
+        "input_tokens": 1000,
+        "output_tokens": 60,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": 0,
+    }
+    message = tool_use_message(0, DEFAULT_MODEL, Reply().tool_name, answer, usage)
+    return json.dumps(message).encode()
 
 
 def _serve(answer: dict[str, Any]) -> None:

@@ -34,6 +34,7 @@ _ERROR_TYPES = {
     529: "overloaded_error",
 }
 _ids = itertools.count(1)
+DEFAULT_MODEL = "claude-sonnet-4-6"
 
 
 @dataclass
@@ -71,7 +72,7 @@ Responder = Callable[[dict[str, Any]], Reply]
 
 
 class FakeClaude:
-    def __init__(self, model: str = "claude-sonnet-4-6") -> None:
+    def __init__(self, model: str = DEFAULT_MODEL) -> None:
         self.model = model
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
@@ -194,24 +195,13 @@ class FakeClaude:
         }
 
     def _message(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
-        number = next(_ids)
-        return {
-            "id": f"msg_fake{number:08d}",
-            "type": "message",
-            "role": "assistant",
-            "model": body.get("model", self.model),
-            "content": [
-                {
-                    "type": "tool_use",
-                    "id": f"toolu_fake{number:08d}",
-                    "name": reply.tool_name,
-                    "input": reply.tool_input or {},
-                }
-            ],
-            "stop_reason": "tool_use",
-            "stop_sequence": None,
-            "usage": self._usage(body),
-        }
+        return tool_use_message(
+            next(_ids),
+            body.get("model", self.model),
+            reply.tool_name,
+            reply.tool_input or {},
+            self._usage(body),
+        )
 
     def _models(self) -> dict[str, Any]:
         return {
@@ -277,6 +267,29 @@ class FakeClaude:
                 self._send(200, fake._message(body, reply), reply.headers)
 
         return Handler
+
+
+def tool_use_message(
+    number: int, model: str, tool_name: str, tool_input: dict[str, Any], usage: dict[str, int]
+) -> dict[str, Any]:
+    """A Messages API `message` whose one content block is a call of `tool_name`."""
+    return {
+        "id": f"msg_fake{number:08d}",
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": [
+            {
+                "type": "tool_use",
+                "id": f"toolu_fake{number:08d}",
+                "name": tool_name,
+                "input": tool_input,
+            }
+        ],
+        "stop_reason": "tool_use",
+        "stop_sequence": None,
+        "usage": usage,
+    }
 
 
 def _error_body(status: int, message: str) -> dict[str, Any]:
