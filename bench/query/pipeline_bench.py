@@ -151,7 +151,7 @@ def fake_claude(in_process: bool) -> Iterator[str]:
 
 async def main(
     requests: int,
-    int8_compute: bool = False,
+    int8_compute: bool = True,
     engines: Sequence[str] = ENGINES,
     fake_in_process: bool = False,
 ) -> list[Row]:
@@ -230,7 +230,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument(
-        "--int8-compute", action="store_true", help="the catalog's model with int8 products"
+        "--fp32",
+        action="store_true",
+        help="the catalog's model as shipped (fp32 products; before session 6 the default)",
     )
     parser.add_argument(
         "--engines", default=",".join(ENGINES), help="which engines, comma-separated"
@@ -246,7 +248,7 @@ if __name__ == "__main__":
     if unknown:
         parser.error(f"unknown engines: {sorted(unknown)}")
     results = asyncio.run(
-        main(min(args.requests, 5000), args.int8_compute, engines, args.fake_in_process)
+        main(min(args.requests, 5000), not args.fp32, engines, args.fake_in_process)
     )
     print_table(results)
     out = ROOT / "bench" / "results" / "query.json"

@@ -6,16 +6,19 @@ this module, see `assets/NOTICE`). Nothing is downloaded: the model runs on the
 CPU with onnxruntime, texts are mean-pooled over their tokens and L2-normalised,
 so cosine similarity is a dot product. 384 dimensions.
 
-That graph stores its weights in int8 but widens them and multiplies in fp32.
-`int8_compute=True` runs it with int8 matrix products instead
-(`int8_compute_model`: onnxruntime's own constant folding and dynamic
-quantization, built once and kept in a cache directory), about twice as fast for
-a question; its vectors are within cosine ~0.995 of the fp32 products', so the
-catalog and every vector it compares come from the same file (`model_id`). Each
-text then runs alone, so its vector depends on the text only. It is off by
-default: measured on the evaluation sets it answered 2 of 145 held-out
-questions worse (a metric ranked 18th fell out of the candidates) and found 1
-of 64 retrieval questions' metrics later, for ~2.5 ms less per question.
+That graph stores its weights in int8 (a scale per column) but widens them and
+multiplies in fp32, so a question's few tokens spend most of the model's time
+reading ~40 MB of fp32 weights. By default (`int8_compute=True`) it runs with
+int8 matrix products instead (`int8_compute_model`: each weight product becomes
+onnxruntime's `MatMulNBits` over the very int8 weights the file ships, with each
+token's activations quantized per block of 32; built once and kept in a cache
+directory): ~1.3 ms less a question, vectors within cosine ~0.9998 of the fp32
+products', and a text's vector still independent of its batch. The catalog and
+every vector it compares come from one graph (`model_id`). Judged on every
+evaluation set before it became the default (docs/PERFORMANCE.md, session 6): 3
+of 804 planner answers changed (2 of the 626 held-out exporter questions worse,
+none of the dev set's 123 or of a fresh blind round's 55), and retrieval recall@10
+0.984 → 1.000. `int8_compute=False` runs the file as shipped.
 
 An API embedder can be added by implementing `Embedder`; the catalog checks its
 `dimension` against the vector column at start.
@@ -31,10 +34,13 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    import onnx
 
 Vector = list[float]
 
@@ -70,40 +76,151 @@ def default_model_cache() -> Path:
 
 
 # Names how `int8_compute_model` builds its file: a new recipe is a new file.
-_INT8_RECIPE = "int8-dynamic-per-channel"
+_INT8_RECIPE = "int8-blockwise-32"
+# Values of a token's activations quantized together (MatMulNBits' block along K):
+# smaller blocks follow the activations closer; 32 keeps a question's vector within
+# cosine ~0.9998 of the graph as shipped for ~1.3 ms less a question (128: ~0.9993).
+_INT8_BLOCK = 32
 
 
 def int8_compute_model(source: Path, cache_dir: Path) -> Path:
-    """`source` with its matrix products in int8, built once per source file and kept
-    in `cache_dir` under the source's digest.
+    """`source` with its weight matrix products in int8, built once per source file and
+    kept in `cache_dir` under the source's digest.
 
-    onnxruntime folds the graph's constants (int8 weights widened to fp32 at each run
-    in the packaged graph become fp32 weights), then quantizes every MatMul's weights
-    per output channel with dynamic int8 activations (`quantize_dynamic`). Per channel,
-    not per tensor: a question's vector stays within cosine ~0.995 of the fp32
-    products' (per tensor ~0.97, which lost metrics a search had found). Concurrent
-    builders each write a whole file and rename it into place.
+    Each MatMul whose weights are an initializer becomes onnxruntime's `MatMulNBits`
+    (8 bits, int8 compute): weights the graph stores as int8 with a scale per column
+    (the packaged model) are taken as they are, fp32 weights are quantized per
+    column here. A question's handful of tokens makes these products memory-bound
+    (~40 MB of fp32 weights read per run, a quarter in int8); each token's activations
+    are quantized on their own per block, so a text's vector does not depend on the
+    texts it is batched with. Concurrent builders each write a whole file and rename
+    it into place.
     """
     digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
     target = cache_dir / f"{source.stem}-{digest}-{_INT8_RECIPE}.onnx"
     if target.exists():
         return target
-    import onnxruntime
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+    import onnx
 
+    model = onnx.load(str(source))
+    _blockwise_int8_matmuls(model.graph)
+    if not any(o.domain == "com.microsoft" for o in model.opset_import):
+        model.opset_import.append(onnx.helper.make_opsetid("com.microsoft", 1))
     cache_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache_dir, prefix=".build-") as work:
-        folded, quantized = Path(work) / "folded.onnx", Path(work) / "int8.onnx"
-        options = onnxruntime.SessionOptions()
-        options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_BASIC
-        options.optimized_model_filepath = str(folded)
-        options.log_severity_level = 3
-        onnxruntime.InferenceSession(
-            str(source), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-        quantize_dynamic(folded, quantized, weight_type=QuantType.QInt8, per_channel=True)
-        quantized.replace(target)
+        built = Path(work) / "int8.onnx"
+        onnx.save(model, str(built))
+        built.replace(target)
     return target
+
+
+def _blockwise_int8_matmuls(graph: onnx.GraphProto) -> None:
+    from onnx import helper, numpy_helper
+
+    made_by = {out: node for node in graph.node for out in node.output}
+    initializers = {i.name: numpy_helper.to_array(i) for i in graph.initializer}
+    nodes: list[onnx.NodeProto] = []
+    for node in graph.node:
+        weights = _matmul_weights(node, made_by, initializers)
+        if weights is None:
+            nodes.append(node)
+            continue
+        quantized, scales = weights
+        packed, block_scales, zero_points = _nbits_layout(quantized, scales)
+        base = f"{node.output[0]}_int8"
+        graph.initializer.extend(
+            [
+                numpy_helper.from_array(packed, f"{base}_weights"),
+                numpy_helper.from_array(block_scales, f"{base}_scales"),
+                numpy_helper.from_array(zero_points, f"{base}_zero_points"),
+            ]
+        )
+        rows, columns = quantized.shape
+        nodes.append(
+            helper.make_node(
+                "MatMulNBits",
+                [node.input[0], f"{base}_weights", f"{base}_scales", f"{base}_zero_points"],
+                list(node.output),
+                name=f"{node.name}_int8",
+                domain="com.microsoft",
+                K=rows,
+                N=columns,
+                bits=8,
+                block_size=_INT8_BLOCK,
+                accuracy_level=4,  # int8 activations: MLAS's int8 kernels
+            )
+        )
+    del graph.node[:]
+    graph.node.extend(_live(nodes, {o.name for o in graph.output}))
+    # Weights the rewritten products no longer read are dropped from the file.
+    used = {name for node in graph.node for name in node.input}
+    kept = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+
+
+def _live(nodes: list[onnx.NodeProto], outputs: set[str]) -> list[onnx.NodeProto]:
+    """`nodes` without those whose results nothing reads (the widening of weights now
+    read as int8), in their order."""
+    live: list[onnx.NodeProto] = []
+    needed = set(outputs)
+    for node in reversed(nodes):
+        if any(out in needed for out in node.output):
+            live.append(node)
+            needed.update(node.input)
+    return live[::-1]
+
+
+def _matmul_weights(
+    node: onnx.NodeProto,
+    made_by: dict[str, onnx.NodeProto],
+    initializers: dict[str, npt.NDArray[Any]],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]] | None:
+    """A MatMul's weights as int8 with a scale per column, when they are constants:
+    `Cast(int8) * scale` as the packaged graph widens them, or fp32 quantized here."""
+    if node.op_type != "MatMul" or len(node.input) != 2:
+        return None
+    source = node.input[1]
+    if source in initializers:
+        return _quantize_columns(initializers[source].astype(np.float32))
+    widen = made_by.get(source)
+    if widen is None or widen.op_type != "Mul":
+        return None
+    cast = made_by.get(widen.input[0])
+    if cast is None or cast.op_type != "Cast" or cast.input[0] not in initializers:
+        return None
+    quantized, scale = initializers[cast.input[0]], initializers.get(widen.input[1])
+    if quantized.dtype != np.int8 or quantized.ndim != 2 or scale is None:
+        return None
+    columns = quantized.shape[1]
+    if scale.size not in (1, columns):
+        return None
+    return quantized, np.broadcast_to(scale.reshape(-1), (columns,)).astype(np.float32)
+
+
+def _quantize_columns(
+    weights: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.float32]] | None:
+    if weights.ndim != 2:
+        return None
+    scales = np.maximum(np.abs(weights).max(axis=0), 1e-12) / 127.0
+    quantized = np.clip(np.rint(weights / scales), -127, 127).astype(np.int8)
+    return quantized, scales.astype(np.float32)
+
+
+def _nbits_layout(
+    quantized: npt.NDArray[np.int8], scales: npt.NDArray[np.float32]
+) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.float32], npt.NDArray[np.uint8]]:
+    """MatMulNBits' layout of int8 weights [K, N]: unsigned bytes [N, K/block, block]
+    around a zero point of 128, and the column's scale for each of its blocks."""
+    rows, columns = quantized.shape
+    blocks = -(-rows // _INT8_BLOCK)
+    padded = np.zeros((blocks * _INT8_BLOCK, columns), dtype=np.int16)
+    padded[:rows] = quantized
+    packed = (padded + 128).astype(np.uint8).T.reshape(columns, blocks, _INT8_BLOCK)
+    block_scales = np.repeat(scales[:, None], blocks, axis=1).reshape(-1)
+    zero_points = np.full(columns * blocks, 128, dtype=np.uint8)
+    return np.ascontiguousarray(packed), block_scales.astype(np.float32), zero_points
 
 
 class OnnxSentenceEmbedder:
@@ -117,11 +234,12 @@ class OnnxSentenceEmbedder:
         max_tokens: int = 128,
         batch_size: int = 32,
         threads: int = 1,
-        int8_compute: bool = False,
+        int8_compute: bool = True,
         cache_dir: Path | None = None,
     ) -> None:
         """`int8_compute`: run `int8_compute_model(model_path)` (kept in `cache_dir`,
-        by default `default_model_cache()`) rather than the file as it is."""
+        by default `default_model_cache()`) rather than the file as it is (fp32
+        products)."""
         import onnxruntime
         from tokenizers import Tokenizer
 
@@ -147,10 +265,7 @@ class OnnxSentenceEmbedder:
         tokenizer.enable_truncation(max_length=max_tokens)
         tokenizer.no_padding()  # padding is done per batch, to the longest text
         self._tokenizer = tokenizer
-        # Dynamic quantization scales a run's activations by the run's own range, so a
-        # text batched with others would not get the vector it gets alone: with int8
-        # compute every text runs alone (no slower: nothing is padded).
-        self._batch_size = 1 if int8_compute else batch_size
+        self._batch_size = batch_size
         digest = hashlib.sha256(model_path.read_bytes()).hexdigest()[:12]
         self._model_id = f"onnx-{digest}-t{max_tokens}"
 
