@@ -61,6 +61,9 @@ from obsai_query.planner.vocabulary import (
 _IMPLIED_WEIGHT = 0.3
 # At most this many candidates are scored (the grounding comes ranked by relevance).
 MAX_CANDIDATES = 200
+# What a name written as it is ("max_connections") adds to a metric that has it: more than
+# the measures and qualifiers its words might also read as.
+_NAME_WRITTEN = 6.0
 # "were forked", "got evicted": a passive verb names the events counted.
 _PASSIVE = frozenset({"was", "were", "been", "being", "got", "get"})
 _PASSIVE_WEIGHT = 2.0
@@ -976,6 +979,7 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         if ctx.asked
         else {}
     )
+    short.update(_initials_in(parts, ctx.asked))
     fuzzy = frozenset().union(*short.values()) if short else frozenset()
     for concept in ctx.concepts:
         in_name = concept.alternatives & (name_words | fuzzy)
@@ -1002,6 +1006,10 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
                 # "number of connections in this state": it counts the very thing said.
                 score += 2.0
                 reasons.append(f"its help counts {concept.word}")
+    if _has_name_written(parts, ctx, vocab):
+        # "shared_buffers as a % of RAM": the name written is the metric's own words.
+        score += _NAME_WRITTEN
+        reasons.insert(0, "its name has the words written")
     if ctx.telling_labels(vocab) & metric.labels.keys():
         score += 0.6
         reasons.append("a label of it names the things said")
@@ -1201,6 +1209,39 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     return Choice(metric, score, reasons[:2], filters, dropped, covered)
 
 
+def _has_name_written(parts: Sequence[str], ctx: Context, vocab: Vocabulary) -> bool:
+    """The name has, in order, the words of a name the question writes with underscores
+    ("work_mem"), on the side of the question being read (its tokens say them). A name
+    with a value of a label in it ("blackbox_exporter") names that thing, not a metric."""
+    said = {w for w, _, _ in ctx.intent.tokens}
+    named = frozenset().union(*(m.words for m in ctx.mentions)) if ctx.mentions else frozenset()
+    for written in ctx.intent.names_written:
+        if not all(w in said or vocab.word_forms(w) & said for w in written):
+            continue
+        if named & set(written):
+            continue
+        n = len(written)
+        if any(tuple(parts[i : i + n]) == written for i in range(len(parts) - n + 1)):
+            return True
+    return False
+
+
+def _initials_in(parts: Sequence[str], asked: frozenset[str]) -> dict[str, frozenset[str]]:
+    """Single letters of a name that begin the word after them, as /proc/meminfo writes
+    "SUnreclaim" (slab, unreclaimable) and "KReclaimable" (kernel): each stands for the
+    question's words that begin with it, when the question says the word after it too
+    (the two are one term). A letter after a number is a unit ("2M", "4k")."""
+    found: dict[str, frozenset[str]] = {}
+    for before, letter, after in zip(("", *parts), parts, (*parts[1:], ""), strict=False):
+        if len(letter) != 1 or not letter.isalpha() or before.isdigit() or len(after) < 3:
+            continue
+        if any(w.startswith(after) for w in asked):
+            words = frozenset(w for w in asked if w.startswith(letter) and len(w) > 2)
+            if words:
+                found[letter] = words
+    return found
+
+
 def _measure_names(vocab: Vocabulary) -> frozenset[str]:
     return frozenset(stem(m.name) for m in vocab.measures)
 
@@ -1295,6 +1336,14 @@ def rank(
     return ranked, ctx
 
 
+def of_another_thing(intent: Intent) -> bool:
+    """ "A as a share of the host's RAM": the whole is said as another thing's."""
+    if intent.ratio_of is None:
+        return False
+    start, end = intent.ratio_of[1]
+    return bool(re.search(r"[a-z]'s\b", intent.text[start:end]))
+
+
 def rank_ratio(
     intent: Intent,
     metrics: Sequence[MetricInfo],
@@ -1316,7 +1365,8 @@ def rank_ratio(
     pool = list(metrics[:MAX_CANDIDATES])
     a_span, b_span = sides
     # "the host's RAM": B is another thing's; the values named elsewhere are not of it.
-    if re.search(r"[a-z]'s\b", intent.text[b_span[0] : b_span[1]]):
+    another_things = of_another_thing(intent)
+    if another_things:
         inside = [m for m in mentions if b_span[0] <= m.start < b_span[1]]
         a_mentions = [m for m in mentions if m not in inside]
         b_mentions = inside
@@ -1337,6 +1387,7 @@ def rank_ratio(
         and (choice := score_metric(metric, b_ctx, vocab)) is not None
     ]
     limit_words = frozenset(vocab.pairs.get("limit", ()))
+    size_words = frozenset(vocab.pairs.get("size", ()))
     roles = (
         frozenset(vocab.pairs.get("used", ()))
         | frozenset(vocab.pairs.get("available", ()))
@@ -1417,10 +1468,12 @@ def rank_ratio(
             if part_words & vocab.metric_words(b.metric.name):
                 continue
             # Words of B's name that A's has too (in any form): how alike they are.
+            # (Not when B is another thing's: "shared_buffers as a % of the machine's RAM" is
+            # of all its RAM, not of the machine's buffers.)
             kin = sum(
                 1.0
                 for w in split_name(b.metric.name)
-                if w not in SUFFIX_WORDS and vocab.word_forms(w) & mine
+                if w not in SUFFIX_WORDS and vocab.word_forms(w) & mine and not another_things
             )
             if part_words:
                 # The whole says no more than its part does, but that it is the whole.
@@ -1429,6 +1482,10 @@ def rank_ratio(
                     for w in split_name(b.metric.name)
                     if w not in SUFFIX_WORDS and w not in roles and not vocab.word_forms(w) & mine
                 )
+            # B is the whole: of levels alike, one whose name says it is a whole ("MemTotal"
+            # for "the machine's RAM") over its parts (Slab, Buffers).
+            if not b.metric.is_counter_like and set(split_name(b.metric.name)) & size_words:
+                kin += 0.5
             # Names that say "used" and "its limit" of one thing are a pair by themselves.
             if set(split_name(b.metric.name)) & limit_words:
                 theirs = core_words(b.metric, vocab, roles)

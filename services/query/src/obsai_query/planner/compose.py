@@ -49,6 +49,7 @@ from obsai_query.planner.choose import (
     limit_pair,
     limit_partner,
     named_part_of,
+    of_another_thing,
     status_label,
     total_partner,
     used_of_whole,
@@ -372,12 +373,40 @@ class Composer:
         reasons = [f"less {b.name}, {why}"]
         return self._planned(build, a, "difference", reasons, assumptions, filters, by, counted)
 
+    def compose_product(self, each: Choice, things: MetricInfo) -> Plan:
+        """What each thing uses times how many things there are: in the unit of what each
+        uses ("every connection using work_mem": work_mem times max_connections, in bytes). Of
+        another service's things, their count is one number."""
+        filters, assumptions, by, counted, kept = self._grouping(each)
+        apart = bool(each.metric.services and things.services) and not set(
+            each.metric.services
+        ) & set(things.services)
+
+        def build(offset: str) -> tuple[str, str, str]:
+            shape = self._shape(each.metric, filters, kept, None if apart else things)
+            first = shape.apply(selector(each.metric.name, filters, offset=offset), "sum")
+            sel = selector(things.name, _only(filters, things), offset=offset)
+            second = f"scalar(sum({sel}))" if apart else shape.apply(sel, "sum")
+            what = f"{each.metric.name} times {things.name}" + _by(shape)
+            return f"{first} * {second}", base_unit(each.metric), what
+
+        reasons = [f"times {things.name}, as many as there may be"]
+        assumptions.append(f"every one of {things.name} using all of {each.metric.name}")
+        return self._planned(build, each, "product", reasons, assumptions, filters, by, counted)
+
     def compose_ratio(self, a: Choice, b: Choice) -> Plan:
         """ "A as a share of B": A / B, each as it is (a gauge) or per second (a counter),
         with the same grouping on both sides."""
         filters, assumptions, by, counted, kept = self._grouping(a)
         # "the host's RAM": B is another thing's, filtered on its own values, one number.
         apart = _only(filters, b.metric) != b.filters and not set(b.filters) & set(filters)
+        # … or B, said as another thing's, is measured by other services than A: one number
+        # of that thing, A's series kept ("shared_buffers as a % of the machine's RAM").
+        apart = apart or (
+            of_another_thing(self.intent)
+            and bool(a.metric.services and b.metric.services)
+            and not set(a.metric.services) & set(b.metric.services)
+        )
         # "GETs as a % of all commands": one metric, A narrowed by values B is not.
         narrowed = set(a.filters) - set(b.filters) if a.metric.name == b.metric.name else set()
 
@@ -642,7 +671,9 @@ class Composer:
             room = self._headroom_pair(metric)
             if room is not None:
                 return "headroom", lambda off: self._headroom(*room, filters, kept, off)
-        if self.share_of_limit or (intent.percent and not metric.is_counter_like):
+        # A share of a limit is of a level: a counter ("stalled seconds") is no amount held,
+        # and the pair found for its words would be another thing's.
+        if not metric.is_counter_like and (self.share_of_limit or intent.percent):
             found = self._limit_pair(metric)
             if found is not None:
                 kind, used, limit = found

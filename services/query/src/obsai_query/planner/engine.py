@@ -30,7 +30,7 @@ from obsai_query.planner.choose import (
     rank_ratio,
     value_key,
 )
-from obsai_query.planner.compose import Composer, Plan, quote
+from obsai_query.planner.compose import Composer, Plan, base_unit, quote
 from obsai_query.planner.intent import Intent, parse_intent, side_of
 from obsai_query.planner.verify import lookup_for, verify
 from obsai_query.planner.vocabulary import (
@@ -110,6 +110,9 @@ class Planner:
             ]
         if intent.difference_of is not None:
             plans += _difference(intent, metrics, mentions, self.vocab, composer)
+        if intent.product_of is not None:
+            # "if every connection used work_mem": what each uses times how many there may be.
+            plans[:0] = _product(intent, metrics, mentions, self.vocab, composer)
         if intent.span:
             # "how many minutes of data does the head block span": its high end less its low.
             plans += [
@@ -430,6 +433,41 @@ def _difference(
     if a.metric.name == b.metric.name:
         return []
     return [composer.compose_difference(a, b.metric, "as the question subtracts them")]
+
+
+def _product(
+    intent: Intent,
+    metrics: Sequence[MetricInfo],
+    mentions: Sequence[Mention],
+    vocab: Vocabulary,
+    composer: Composer,
+) -> list[Plan]:
+    """ "if every allowed connection used a full work_mem": the best gauge for what each
+    uses, times the best gauge for how many of the things there are (or may be)."""
+    assert intent.product_of is not None
+    best: list[Choice] = []
+    for index, span in enumerate(intent.product_of):
+        side = side_of(intent, span, vocab)
+        imply_qualifier(side, mentions, vocab)
+        ranked, _ = rank(side, metrics, list(mentions), vocab)
+        # The things are counted: a number of them, in no unit of bytes or seconds.
+        found = next(
+            (
+                c
+                for c in ranked[:3]
+                if c.covered
+                and not c.metric.is_counter_like
+                and (index == 0 or not base_unit(c.metric))
+            ),
+            None,
+        )
+        if found is None:
+            return []
+        best.append(found)
+    each, things = best
+    if each.metric.name == things.metric.name:
+        return []
+    return [composer.compose_product(each, things.metric)]
 
 
 def _range_ends(

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from obsai_query.planner.vocabulary import Vocabulary, split_phrase, stem, words
+from obsai_query.planner.vocabulary import Vocabulary, split_name, split_phrase, stem, words
 from obsai_query.time_range import parse_duration
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'\-./]*[a-z0-9]|[a-z0-9]")
@@ -161,6 +161,8 @@ _HOW_MANY_CAN = re.compile(r"\bhow\s+many\s+(?:[a-z0-9_\-]+\s+){1,3}?(?:can|coul
 # "total memory of the host", "the total RAM": the size of the whole, not what is used.
 _TOTAL_OF = re.compile(r"\btotal\s+(?:amount\s+of\s+)?(?:the\s+)?([a-z]+)")
 _UNDERSCORE = re.compile(r"(?<=[a-z])_(?=[a-z])")
+# A name with its words joined by underscores: "work_mem", "node_load1".
+_WRITTEN_NAME = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 _AND_GROUP = re.compile(r"\s+(?:and|&)\s+(?:by\s+)?(?:the\s+)?([a-z][a-z_\-]*)\b")
 # The last word of the phrase after a participle ("most called redis command").
 _NOUN_AFTER = re.compile(
@@ -220,6 +222,14 @@ _KIND_OF_WHOLE = re.compile(
 )
 # "1m load minus 15m load": one amount less another, each said in its own words.
 _MINUS = re.compile(r"(?:^|[?!.,:;]\s*)([^?!.,:;]+?)\s+minus\s+([^?!.,:;]+?)\s*\??$")
+# "if every allowed connection used a full work_mem": the things, and what each would use;
+# all of them together use the one times the count of the other.
+_EACH_USING = re.compile(
+    r"\bif\s+(?:every|each|all)\s+(?:of\s+the\s+)?([a-z0-9' ]+?)\s+"
+    r"(?:used|uses|took|takes|had|has|needed|needs|were\s+using|was\s+using|using)\s+"
+    r"(?:a\s+|an\s+|the\s+|its\s+|their\s+)?(?:full\s+|whole\s+)?([a-z0-9' ]+?)"
+    r"(?=\s+at\s+once\b|\s+at\s+the\s+same\s+time\b|\s*[,?.;:]|\s*$)"
+)
 _RATIO_OF = re.compile(r"\bratio\s+of\s+(?:the\s+)?(.+?)\s+to\s+(?:the\s+|its\s+)?(.+?)\s*\??$")
 # "how many times slower are the http probes than the tcp probes": A over B, as many times.
 _TIMES_THAN = re.compile(
@@ -306,6 +316,9 @@ class Intent:
     # or are is said (after "have", "are" …): "connections that are idle".
     share_of_things: bool = False
     share_state_at: int = 0
+    # "shared_buffers", "max_connections": names written as a config or an exporter writes
+    # them, each as its words (stemmed); a metric whose name has them in order is the one.
+    names_written: tuple[tuple[str, ...], ...] = ()
     # "what percentage of segments are retransmitted": the spans of the events that end so
     # (from the head noun to the state) and of all of them.
     share_of_events: tuple[tuple[int, int], tuple[int, int]] | None = None
@@ -365,6 +378,9 @@ class Intent:
     part_of_whole: bool = False  # "what % of the RAM is page cache": the part, over the whole
     # "A minus B": the spans of A and of B in the text.
     difference_of: tuple[tuple[int, int], tuple[int, int]] | None = None
+    # "if every connection used a full work_mem": the spans of what each uses and of the
+    # things, to multiply.
+    product_of: tuple[tuple[int, int], tuple[int, int]] | None = None
 
     @property
     def stems(self) -> set[str]:
@@ -518,6 +534,7 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     # "(inserts + updates)" say more, and stay.)
     text = _ASIDE.sub(lambda m: " " * len(m.group(0)), text)
     intent = Intent(question=question, text=text, corrections=corrections)
+    intent.names_written = tuple(split_name(n) for n in _WRITTEN_NAME.findall(question.lower()))
     # "prometheus's own endpoint": the word, not its possessive ending.
     intent.tokens = [
         (stem(m.group(0).removesuffix("'s")), m.start(), m.end() - 2 * m.group(0).endswith("'s"))
@@ -652,6 +669,8 @@ def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
         intent.ratio = True
     elif match := _MINUS.search(text):
         intent.difference_of = (match.span(1), match.span(2))
+    elif match := _EACH_USING.search(text):
+        intent.product_of = (match.span(2), match.span(1))
 
 
 def side_of(intent: Intent, keep: tuple[int, int], vocab: Vocabulary) -> Intent:
