@@ -28,7 +28,7 @@ Loops are bounded (warm-up on other questions, then one request at a time:
 latency, not throughput). Results go to bench/results/query.json and a table
 on stdout.
 
-    .venv/bin/python bench/query/pipeline_bench.py [--requests 200] [--int8-compute]
+    .venv/bin/python bench/query/pipeline_bench.py [--requests 200] [--fp32]
         [--engines planner,claude] [--fake-in-process]
 """
 
