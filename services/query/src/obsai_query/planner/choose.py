@@ -872,6 +872,10 @@ def _heads(
     ]
 
 
+# "all postgres databases", "across all the redis instances": every one of them, together.
+_ALL_OF = re.compile(r"\b(?:all|across)(?:\s+of)?(?:\s+(?:the|our|these|those))?\s*$")
+
+
 def context_for(
     intent: Intent, mentions: list[Mention], metrics: Sequence[MetricInfo], vocab: Vocabulary
 ) -> Context:
@@ -883,8 +887,9 @@ def context_for(
     )
     group_words = list(intent.group_words)
     for mention in mentions:
-        if intent.total and intent.text[: mention.start].rstrip().endswith(" all"):
-            continue  # "the total of all postgres databases": one number
+        if intent.total and _ALL_OF.search(intent.text[: mention.start]):
+            # "the total of all postgres databases", "across all the …": one number
+            continue
         following = re.match(r"\s+([a-z][a-z_\-]*s)\b", intent.text[mention.end :])
         if following and following.group(1) not in group_words:
             word = following.group(1)
@@ -1185,6 +1190,8 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
     # Other words of the question in the name ("total" RAM, "running" processes).
     question = ctx.stems
     said = (core & ctx.free_words) - explained - vocab.common_words
+    # … not once more as what a word already counted stands for ("S" of SReclaimable: slab).
+    said -= frozenset().union(*(vocab.word_forms(w) for w in explained))
     score += 0.5 * min(len(said), 2)
     # Name words the question does not explain: simpler names win ties.
     # Words that only say events happened ("completed") say nothing more of what it is,
@@ -1364,11 +1371,12 @@ def rank_ratio(
     events = intent.ratio_of is None
     pool = list(metrics[:MAX_CANDIDATES])
     a_span, b_span = sides
-    # "the host's RAM": B is another thing's; the values named elsewhere are not of it.
+    # "the host's RAM": B is another thing's; the values named elsewhere are not of it. (A part
+    # of a whole is the same thing's: "what % of prometheus's heap has been released".)
     another_things = of_another_thing(intent)
     if another_things:
         inside = [m for m in mentions if b_span[0] <= m.start < b_span[1]]
-        a_mentions = [m for m in mentions if m not in inside]
+        a_mentions = mentions if intent.part_of_whole else [m for m in mentions if m not in inside]
         b_mentions = inside
     else:
         a_mentions = b_mentions = mentions
@@ -1422,9 +1430,17 @@ def rank_ratio(
     )
     pairs: list[tuple[float, Choice, Choice]] = []
     events_per_event = bool(a_ranked) and a_ranked[0].metric.is_counter_like
+    # "what % of the probe's time is spent on the connect": a part named by a value alone.
+    a_named = {
+        label for m in a_mentions if a_span[0] <= m.start < a_span[1] for label, _ in m.options
+    }
     for a in a_ranked[:3]:
         narrowed = set(a.filters) & a_only
-        if (a.covered == 0 and not narrowed) or a.metric.type in ("histogram", "summary"):
+        named = intent.part_of_whole and set(a.filters) & a_named
+        if (a.covered == 0 and not narrowed and not named) or a.metric.type in (
+            "histogram",
+            "summary",
+        ):
             continue
         if per_thing and per_thing in vocab.metric_words(a.metric.name):
             continue  # "samples per scrape" of a metric of scrapes: it is per scrape already

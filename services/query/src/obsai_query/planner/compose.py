@@ -424,7 +424,16 @@ class Composer:
                 den = f"scalar(sum({self._amount(b.metric, b.filters, offset)}))"
                 what = f"{a.metric.name} as a share of all {b.metric.name}" + _by(shape)
                 return f"{num} / {den}", "ratio", what
-            shape = self._shape(a.metric, filters, kept, b.metric)
+            if pinned := self._pinned_apart(a, b, filters):
+                # One series of A, one of B, told apart only by values A is filtered on.
+                num = self._amount(a.metric, filters, offset)
+                den = self._amount(b.metric, _only(filters, b.metric), offset)
+                what = f"{a.metric.name} as a share of {b.metric.name}"
+                return f"{num} / ignoring ({', '.join(pinned)}) {den}", "ratio", what
+            # Grouped by what both have: "the connect phase of the probe's time" is matched
+            # with the probe's whole time by probe, not by a phase the whole has none of.
+            both = [k for k in kept if k in b.metric.labels]
+            shape = self._shape(a.metric, filters, both, b.metric)
             num, den = (
                 shape.apply(self._amount(m, _only(filters, m), offset), "sum")
                 for m in (a.metric, b.metric)
@@ -437,6 +446,31 @@ class Composer:
 
         reasons = [f"and {b.metric.name} for what it is a share of"]
         return self._planned(build, a, "named_ratio", reasons, assumptions, filters, by, counted)
+
+    def _pinned_apart(
+        self, a: Choice, b: Choice, filters: Mapping[str, Sequence[str]]
+    ) -> list[str]:
+        """The labels only A has, when A is filtered to one value of each and to one series:
+        "the connect phase of the /metrics probe's time" is that probe's, matched as it is."""
+        own = sorted(set(a.metric.labels) - set(b.metric.labels))
+        if not own or any(len(filters.get(k, ())) != 1 for k in own):
+            return []
+        if self.ctx.group_words or estimate_series(a.metric, filters) > 1:
+            return []
+        return own
+
+    def compose_extremes_ratio(self, a: Choice, first: str, second: str) -> Plan:
+        """ "how many times longer does the slowest probe take than the fastest one": one
+        extreme of the measure over the other, each over all its series."""
+        filters, assumptions, _by, _counted, _kept = self._grouping(a)
+
+        def build(offset: str) -> tuple[str, str, str]:
+            amount = self._amount(a.metric, filters, offset)
+            what = f"the {first} of {a.metric.name} over its {second}"
+            return f"{first}({amount}) / {second}({amount})", "ratio", what
+
+        reasons = [f"its {first} over its {second}, the extremes compared"]
+        return self._planned(build, a, "named_ratio", reasons, assumptions, filters, [], "")
 
     def compose_values_ratio(self, a: Choice, label: str, value: str, other: str) -> Plan:
         """ "keys in db1 relative to db0": the measure under one value of a label over the same
@@ -480,6 +514,7 @@ class Composer:
             metric,
             self.vocab,
         )
+        by += self._per_core_labels(metric, by)
         counted = self._counted_label(metric)
         if counted and counted not in by:
             by.insert(0, counted)  # count(… by (counted)): one series per thing counted
@@ -1699,10 +1734,12 @@ class Composer:
         if threshold is None and vocab.says("none", intent.text) and plan.kind == "value":
             # "which dbs are empty": what they hold (the glossary's words for it) at 0.
             threshold = Threshold("==", 0.0, "plain")
-        if threshold is None and intent.had_any and plan.kind == "rate" and intent.top is None:
+        # The listed parts' rates added up are a rate too.
+        rated = plan.kind in ("rate", "parts_sum")
+        if threshold is None and intent.had_any and rated and intent.top is None:
             # "which databases had rollbacks": those where any happened in the window.
             threshold = Threshold(">", 0.0, "plain")
-        if threshold is None and intent.had_none and plan.kind == "rate" and intent.top is None:
+        if threshold is None and intent.had_none and rated and intent.top is None:
             # "commands that haven't been called in the last 5 min": none in the window.
             threshold = Threshold("==", 0.0, "plain")
         if threshold is None and intent.than_average and plan.kind == "value":
@@ -1783,6 +1820,14 @@ class Composer:
             return False
         said = set(split_name(metric.name)) | set(self.vocab.text_words(metric.help))
         return bool(said & self.vocab.byte_words)
+
+    def _per_core_labels(self, metric: MetricInfo, by: Sequence[str]) -> list[str]:
+        """ "packets processed per second, for each cpu": of a metric that is per core
+        already, "per core" names its cores to group by (nothing is divided by them)."""
+        if self.intent.per_core is None:
+            return []
+        labels = self.vocab.label_synonyms.get("core", ("cpu",))
+        return [label for label in labels if label in metric.labels and label not in by][:1]
 
     def _per_core(self, plan: Plan, metric: MetricInfo) -> None:
         """ "X per CPU core": X divided by the number of cores, counted as the series of a

@@ -95,6 +95,9 @@ class Planner:
             composer.compose_ratio(a, b)
             for a, b in rank_ratio(intent, metrics, mentions, self.vocab)
         ]
+        if intent.extremes is not None:
+            # "the slowest probe than the fastest one": one measure's highest over its lowest.
+            plans.insert(0, composer.compose_extremes_ratio(best, *intent.extremes))
         if compared := _values_compared(intent, mentions, best, self.vocab):
             # "keys in db1 relative to db0": one measure, under one value over the other.
             plans.insert(0, composer.compose_values_ratio(best, *compared))

@@ -97,6 +97,10 @@ _LACKING = re.compile(
 _ONCE = re.compile(r"\b(?:at\s+least\s+once|at\s+any\s+(?:point|time|moment)|ever)\b")
 # "not returning a 200", "anything other than 200": a status code that is not the one said.
 _NOT = re.compile(r"\b(?:not|isn'?t|aren'?t|don'?t|doesn'?t|other\s+than|except|besides|non)\b")
+# "status code 0", "code 0": a number said as a status code.
+_NAMED_CODE = re.compile(
+    r"\b(?:status\s+code|status|code)\s+(\d{1,3})\b(?!\s*(?:%|percent|[smhdw]\b))"
+)
 # "a 2xx status": a class of status codes that names no error (4xx, 5xx do).
 _CODE_CLASS = re.compile(r"(?<![\w.])([123])xx(?![\w.])")
 # "the last 15 min": minutes, not a minimum.
@@ -176,6 +180,8 @@ _HOW_MANY = re.compile(
     r"(?:of\s+(?:the|our|these|those|its|their)\s+)?"
     r"((?:[a-z][a-z0-9_\-]*\s+){0,1}[a-z][a-z0-9_\-]*)"
 )
+# "… node exporter's collectors": after a possessive, the things it has.
+_OWNED = re.compile(r"'s\s+([a-z][a-z0-9_\-]*)")
 _IN_UNIT = re.compile(
     # "in Mbit/s", "Mbps": bits of a data rate, in the network's decimal units.
     r"\b(?:in\s+)?(kbit|mbit|gbit|kbits|mbits|gbits|kilobits|megabits|gigabits|kbps|mbps|gbps)"
@@ -209,10 +215,24 @@ _SHARE_USED_BY = re.compile(
 _SHARE_OF = r"(?:\b(?:fraction|percentage|percent|share|proportion)|%)\s+of\s+(?:the\s+|all\s+)?"
 # "what percent of RAM is page cache": a part (said after "is") of a whole amount.
 _PART_OF_WHOLE = re.compile(
-    _SHARE_OF + r"((?:[a-z0-9'\-]+\s+){0,3}?[a-z0-9'\-]+)\s+is\s+(?:the\s+|in\s+)?"
+    # "… is on the inactive list", "is in the page cache": where the part is, named.
+    # "… is spent on the TCP connect": what the time goes to, a part of its own ("spent in
+    # system mode" says a state of the whole's things instead).
+    _SHARE_OF + r"((?:[a-z0-9'/\-]+\s+){0,3}?[a-z0-9'/\-]+)\s+is\s+"
+    r"(?:spent\s+on\s+(?:the\s+)?|the\s+|(?:in|on)\s+(?:the\s+)?)?"
     r"((?:[a-z0-9'\-]+\s+){0,2}?[a-z0-9'\-]+)"
     # "… is overhead rather than data": what it is not, said after, is no part of it.
     rf"(?:\s+{_CONTRAST}\s+[a-z0-9'\-\s]+?)?\s*\??$"
+)
+# "what % of the heap from the OS has been released back": the part that something was done
+# to (its participle, and what follows) of the whole said before.
+_PART_DONE = re.compile(
+    _SHARE_OF + r"((?:[a-z0-9'\-]+\s+){0,6}?[a-z0-9'\-]+)\s+(?:has|have)\s+been\s+"
+    r"([a-z]+\b(?:\s+[a-z0-9'\-]+){0,4}?)\s*\??$"
+)
+# "how many times did … run out", "how often has it run out": times it happened, counted.
+_TIMES_RAN_OUT = re.compile(
+    r"\b(?:how\s+many\s+times|how\s+often)\s+(?:did|has|have|had)\b.*\b(?:run|ran)\s+out\b"
 )
 # "what fraction of the page faults are major faults": a kind of the things (its head noun
 # the whole's) among all of them.
@@ -245,6 +265,9 @@ _WHICH_HAD = re.compile(
     r"nothing)\b)[a-z]"
     # "which interfaces are receiving any traffic": doing any of it now.
     r"|\bwhich\s+(?:[a-z0-9_\-]+\s+){1,4}?[a-z]+ing\s+(?:any|some)\b"
+    # "which databases are being written to now": something done to them now, unranked.
+    r"|\bwhich\s+(?:[a-z0-9_\-]+\s+){1,4}?(?:are|is)\s+being\s+[a-z]+(?:ed|en)\b"
+    r"(?!.*\b(?:most|least|more|less|fewer|fastest|slowest|top|bottom)\b)"
 )
 # "commands that haven't been called at all in the last 5 min": the things where none happened.
 _HAD_NONE = re.compile(
@@ -376,6 +399,8 @@ class Intent:
     # "… of the page faults are major faults": a kind of the things among all of them.
     share_of_kind: bool = False
     part_of_whole: bool = False  # "what % of the RAM is page cache": the part, over the whole
+    # "the slowest … than the fastest": each side's extreme of one measure ("max", "min").
+    extremes: tuple[str, str] | None = None
     # "A minus B": the spans of A and of B in the text.
     difference_of: tuple[tuple[int, int], tuple[int, int]] | None = None
     # "if every connection used a full work_mem": the spans of what each uses and of the
@@ -556,16 +581,24 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
 
 
 _PART_LIST = re.compile(r"[a-z][a-z_\-]*(?:\s*(?:\+|\bplus\b)\s*[a-z][a-z_\-]*)+")
+# "(any inserts, updates or deletes)": in brackets, the parts of what was said, listed.
+_BRACKETED_LIST = re.compile(
+    r"\((?:any|all|the)?\s*([a-z][a-z_\-]*(?:\s*,\s*[a-z][a-z_\-]*)*\s*,?\s+(?:or|and)\s+"
+    r"[a-z][a-z_\-]*)\s*\)"
+)
+_LIST_WORD = re.compile(r"[a-z][a-z_\-]*")
 
 
 def _listed_parts(intent: Intent, vocab: Vocabulary) -> None:
     """ "rows written (inserts + updates + deletes)", "user plus system": the parts said one
     by one, each a measure of its own, to be added up."""
-    for match in _PART_LIST.finditer(intent.text):
+    lists = [(m.start(), m.group(0)) for m in _PART_LIST.finditer(intent.text)]
+    lists += [(m.start(1), m.group(1)) for m in _BRACKETED_LIST.finditer(intent.text)]
+    for start, listed in lists:
         spans = [
-            (match.start() + m.start(), match.start() + m.end())
-            for m in re.finditer(r"[a-z][a-z_\-]*", match.group(0))
-            if m.group(0) != "plus"
+            (start + m.start(), start + m.end())
+            for m in _LIST_WORD.finditer(listed)
+            if m.group(0) not in ("plus", "or", "and")
         ]
         said = [intent.text[a:b] for a, b in spans]
         if len(spans) >= 2 and all(len(w) >= 4 and stem(w) not in vocab.common_words for w in said):
@@ -615,7 +648,9 @@ def _names_a_part(phrase: str, vocab: Vocabulary) -> bool:
         return False
     if measures_in(phrase, vocab) == ["availability"]:
         return False
-    return not set(split_phrase(phrase)) & (set(vocab.idle_values) | vocab.common_words)
+    # "on the inactive list": the words of no meaning around the part's name are no state.
+    named = set(split_phrase(phrase)) - vocab.common_words
+    return bool(named) and not named & set(vocab.idle_values)
 
 
 def _top_number_given(text: str) -> bool:
@@ -650,12 +685,16 @@ def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
     elif match := _TIMES_THAN.search(text):
         intent.ratio_of = (match.span(1), match.span(2))
         intent.count_of = ""  # "how many times": a ratio, no count of times
+        _extremes_compared(intent, match.group(1), match.group(2), vocab)
     elif (match := _SHARE_USED_BY.search(text)) or (
         # "what percent of RAM is page cache": the part (after "is") of the whole.
         (match := _PART_OF_WHOLE.search(text)) and _names_a_part(match.group(2), vocab)
     ):
         intent.ratio_of = (match.span(2), match.span(1))
         intent.part_of_whole = match.re is _PART_OF_WHOLE
+    elif match := _PART_DONE.search(text):
+        intent.ratio_of = (match.span(2), match.span(1))
+        intent.part_of_whole = True
     elif (match := _KIND_OF_WHOLE.search(text)) and stem(match.group(3)) in split_phrase(
         match.group(1)
     ):
@@ -671,6 +710,24 @@ def _ratio_of(intent: Intent, vocab: Vocabulary) -> None:
         intent.difference_of = (match.span(1), match.span(2))
     elif match := _EACH_USING.search(text):
         intent.product_of = (match.span(2), match.span(1))
+
+
+def _extremes_compared(intent: Intent, first: str, second: str, vocab: Vocabulary) -> None:
+    """ "how many times longer does the slowest probe take than the fastest one": the highest
+    of one measure over its lowest (or the other way round), of all the things together — no
+    ranking of them, no grouping by them."""
+    ends = [_extreme_said(side, vocab) for side in (first, second)]
+    if "" in ends or ends[0] == ends[1]:
+        return
+    intent.extremes = (ends[0], ends[1])
+    intent.top = None
+    intent.group_words = []
+
+
+def _extreme_said(side: str, vocab: Vocabulary) -> str:
+    """max when a side says the top of something ("the slowest"), min the bottom."""
+    top, bottom = vocab.says("top", side), vocab.says("bottom", side)
+    return "max" if top and not bottom else "min" if bottom and not top else ""
 
 
 def side_of(intent: Intent, keep: tuple[int, int], vocab: Vocabulary) -> Intent:
@@ -785,6 +842,10 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.share_of_things = True
         intent.share_state_at = share_of_things.end()
     intent.near_limit = vocab.says("near_limit", text)
+    if _TIMES_RAN_OUT.search(text):
+        # "how many times did it run out of budget": the times it ran out, counted; no
+        # level is near its limit now.
+        intent.near_limit = intent.share_of_limit = False
     intent.headroom = vocab.says("headroom", text)
     intent.lacking = bool(_LACKING.search(text))
     intent.consumed.extend(vocab.where("headroom", text))
@@ -821,6 +882,8 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.peak = "max"
     elif vocab.says("minimum_over_time", _blank(_MINUTES, text)):
         intent.peak = "min"
+    if not intent.peak and _throughout_window(text, vocab):
+        _held_throughout(intent)
     if not intent.peak and _ONCE.search(text) and _WINDOW.search(text):
         # "failed at least once in the last 5 min": down at its lowest over the window; "ever
         # above …": at its highest.
@@ -840,6 +903,28 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
         intent.consumed.extend(vocab.where(name, text))
     if vocab.says("which", text) or intent.breaking:
         intent.which = True
+
+
+def _throughout_window(text: str, vocab: Vocabulary) -> bool:
+    """ "for the whole of the last 5 minutes", "continuously for the past hour": a word for all
+    of a time said of the window right after it (not "the whole cluster")."""
+    for _start, end in vocab.where("throughout", text):
+        at = re.match(r"\s*(?:of\s+)?", text[end:])
+        if _WINDOW.match(text, end + (at.end() if at else 0)):
+            return True
+    return False
+
+
+def _held_throughout(intent: Intent) -> None:
+    """ "up for the whole last 10 minutes": a state held at every moment of the window — at
+    its lowest over it (down throughout: at its highest). Being up for a window is no
+    uptime: it says whether it was up, not for how long."""
+    if "uptime" in intent.measures and not intent.since:
+        intent.measures = [m for m in intent.measures if m != "uptime"]
+        if "availability" not in intent.measures:
+            intent.measures.append("availability")
+        intent.uptime = False
+    intent.peak = "max" if intent.down else "min"
 
 
 def _said_only_within(
@@ -971,6 +1056,9 @@ def _numbers(intent: Intent, vocab: Vocabulary) -> None:
 
     if (match := _HOW_MANY.search(text)) and not intent.per_second and not intent.headroom:
         noun = match.group(1).split()
+        # "how many of the node exporter's collectors": whose they are, then the things.
+        if owned := _OWNED.match(text[match.end() :]):
+            noun = [owned.group(1)]
         while len(noun) > 1 and (
             stem(noun[-1]) in vocab.common_words or stem(noun[-1]) in vocab.operation_words
         ):
@@ -1182,6 +1270,11 @@ def _statuses(intent: Intent, vocab: Vocabulary) -> None:
         op = "!=" if _NOT.search(before) else "=="
         intent.code_said = (op, int(match.group(1)), match.start(), match.end())
         break
+    # "(status code 0)": a number named as a status code is one, whatever its digits.
+    named = _NAMED_CODE.search(text) if intent.code_said is None else None
+    if named and intent.threshold is None:
+        op = "!=" if _NOT.search(text[max(0, named.start() - 30) : named.start()]) else "=="
+        intent.code_said = (op, int(named.group(1)), named.start(1), named.end(1))
     # "answering with a 2xx status": any code of the class, the first of it said.
     code_class = _CODE_CLASS.search(text) if intent.code_said is None else None
     if code_class and intent.threshold is None and not _NOT.search(text[: code_class.start()]):
@@ -1233,4 +1326,16 @@ def search_words(question: str, vocab: Vocabulary) -> list[str]:
     if partners:
         expansions.append(" ".join(sorted({*measured, *partners})))
     expansions += [t for t in swapped if t != text]
-    return expansions
+    return expansions + _part_searches(question, text, vocab)
+
+
+def _part_searches(question: str, text: str, vocab: Vocabulary) -> list[str]:
+    """ "(any inserts, updates or deletes)": each part listed, searched for on its own with
+    the rest of the question, so that the metric of each is found."""
+    listed = Intent(question=question, text=text)
+    _listed_parts(listed, vocab)
+    if not listed.listed_parts:
+        return []
+    start, end = listed.listed_parts[0][0], listed.listed_parts[-1][1]
+    rest = f"{text[:start]} {text[end:]}"
+    return [f"{text[a:b]} {rest}" for a, b in listed.listed_parts]
