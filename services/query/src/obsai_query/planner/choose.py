@@ -99,6 +99,9 @@ class Mention:
     # Also a word for what is measured ("scrape", "memory"): a filter where it fits,
     # never a reason to pass over a metric without it.
     weak: bool = False
+    # A word shared by several values ("the probe jobs": http-probe, tcp-probe): it names
+    # them all at once, not one of them.
+    every: bool = False
 
     @property
     def words(self) -> frozenset[str]:
@@ -195,6 +198,7 @@ def find_mentions(
         for (start, end), options in found.items()
     ]
     mentions += _phrase_mentions(intent, metrics, vocab, punctuation)
+    mentions += _shared_word_mentions(text, keys, metrics, vocab)
     mentions = [m for m in mentions if not _idle_word(m, intent, vocab, original)]
     mentions = [m for m in (_not_grouped(m, intent, vocab) for m in mentions) if m is not None]
     measure_words = vocab.measure_say_words
@@ -211,8 +215,11 @@ def find_mentions(
     return sorted(kept, key=lambda m: m.start)
 
 
-_DOER_BEFORE = re.compile(r"\b(?:does|did|do|will)\s+(?:the\s+)?$")
-_DOER_AFTER = re.compile(r"(?:'s)?\s+(?:take|takes|need|needs|spend|spends)\s+to\s+[a-z]+\b")
+# "is prometheus able to scrape the probes": the one able to do it, as the one taking the time.
+_DOER_BEFORE = re.compile(r"\b(?:does|did|do|will|is|are|was|were)\s+(?:the\s+)?$")
+_DOER_AFTER = re.compile(
+    r"(?:'s)?\s+(?:take|takes|need|needs|spend|spends|able|unable)\s+to\s+[a-z]+\b"
+)
 
 
 def _not_the_doer(mention: Mention, mentions: Sequence[Mention], text: str) -> Mention | None:
@@ -295,6 +302,48 @@ def distinct_labels(metrics: Sequence[MetricInfo]) -> list[tuple[str, tuple[str,
                 seen.add(key)
                 out.append(key)
     return out
+
+
+# A label value that is a name made of words ("http-probe", "tcp_probe"), not an address.
+_WORDY_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z][a-z0-9]*)+$")
+
+
+def _shared_word_mentions(
+    text: str,
+    keys: Mapping[str, list[tuple[int, int, bool]]],
+    metrics: Sequence[MetricInfo],
+    vocab: Vocabulary,
+) -> list[Mention]:
+    """ "the probe jobs": a word that is one word of several values of a subject label
+    (http-probe, tcp-probe), said before a word naming that label, names all of them. Said
+    alone ("each probe") it is only a word; a longer mention of one value ("tcp probe")
+    wins, being longer."""
+    sharing: dict[tuple[str, str], set[str]] = {}
+    for label, values in distinct_labels(metrics):
+        if label not in vocab.subject_labels:
+            continue
+        for value in values:
+            if _WORDY_NAME.match(value.lower()):
+                for word in value_key(value).split():
+                    sharing.setdefault((label, word), set()).add(value)
+    out: list[Mention] = []
+    for (label, word), shared in sorted(sharing.items()):
+        if len(shared) < 2:
+            continue
+        for start, end, _ in keys.get(word, ()):
+            if not _label_said_after(text, end, label, vocab):
+                continue
+            options = tuple((label, v) for v in sorted(shared))
+            out.append(Mention(start, end, word, options, exact=False, every=True))
+    return out
+
+
+def _label_said_after(text: str, end: int, label: str, vocab: Vocabulary) -> bool:
+    """ "probe jobs": the word after the one at `end` names the label."""
+    following = re.match(r"\W*([a-z]+)", text[end:])
+    if following is None:
+        return False
+    return bool(set(split_phrase(following.group(1))) & _label_words(label, vocab))
 
 
 def _phrase_mentions(
@@ -391,6 +440,11 @@ def label_for(
     return min(pool, key=lambda o: (priority.get(o[0], len(priority)), o[0]))
 
 
+def _every_value(mention: Mention, metric: MetricInfo) -> list[tuple[str, str]]:
+    """The values of a shared word's mention that the metric has, all of one label."""
+    return [(label, value) for label, value in mention.options if _has_value(metric, label, value)]
+
+
 def _has_value(metric: MetricInfo, label: str, value: str) -> bool:
     values = metric.labels.get(label)
     if values is None:
@@ -432,6 +486,10 @@ def filters_for(
     dropped: list[Mention] = []
     name_words = vocab.metric_words(metric.name)
     for mention in mentions:
+        if mention.every and (every := _every_value(mention, metric)):
+            values = filters.setdefault(every[0][0], [])
+            values.extend(v for _, v in every if v not in values)
+            continue
         chosen = label_for(mention, metric, intent, vocab)
         if chosen is None:
             # A system named by one word ("redis") may be in the name instead of a label;
@@ -517,6 +575,9 @@ class Concept:
     said: frozenset[str] = frozenset()
     # A word of the question as it is (no measure, qualifier or glossary phrase).
     plain: bool = False
+    # Found in names only: "the node exporter" says what kind of thing node is, and a help
+    # that names its own exporter ("node_exporter: …") says nothing of what is asked.
+    name_only: bool = False
 
 
 @dataclass
@@ -657,7 +718,8 @@ def concepts_of(
         said = set(split_phrase(text[start:end]))
         # One word said stands for itself too; a phrase's words one by one ("page") do not.
         alternatives = set(synonym_words) | (said if len(said) == 1 else set())
-        concepts.append(Concept(text[start:end], frozenset(alternatives), 1.0))
+        noun = _names_label_of_mention(start, end, mentions, text, vocab)
+        concepts.append(Concept(text[start:end], frozenset(alternatives), 1.0, name_only=noun))
         covered.append((start, end))
     measured = list(covered)
     for name, qualifier in vocab.qualifiers.items():
@@ -720,6 +782,19 @@ def concepts_of(
         concepts.append(Concept(word, frozenset(alternatives), weight, plain=True))
     concepts = _kinds(_heads(concepts, measure_spans, intent, vocab), measure_spans, intent, vocab)
     return _purpose_clause(concepts, measure_spans, intent)
+
+
+def _names_label_of_mention(
+    start: int, end: int, mentions: Sequence[Mention], text: str, vocab: Vocabulary
+) -> bool:
+    """ "the node exporter": the words at start..end, right after a value, name its label."""
+    said = set(split_phrase(text[start:end]))
+    return any(
+        not text[m.end : start].strip() and said & _label_words(label, vocab)
+        for m in mentions
+        if m.end <= start
+        for label, _ in m.options
+    )
 
 
 _GLOSS_WEIGHT = 2.5
@@ -1004,7 +1079,7 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
             reasons.append(f"its name says {concept.word}")
             # The very words said ("goroutines", "in use"), not only the measure's.
             score += 0.5 * min(len(concept.said & (name_words | fuzzy)), 2)
-        elif concept.alternatives & help_words:
+        elif concept.alternatives & help_words and not concept.name_only:
             score += (1.0 if concept.measure else 0.6) * concept.weight
             covered += 1
             if concept.said and _counts_said(metric.help, concept.said):

@@ -358,15 +358,16 @@ class Composer:
         reasons = ["the parts the question lists, added up"]
         return self._planned(build, first, "parts_sum", reasons, assumptions, filters, by, counted)
 
-    def compose_difference(self, a: Choice, b: MetricInfo, why: str) -> Plan:
+    def compose_difference(self, a: Choice, b: MetricInfo, why: str, op: str = "") -> Plan:
         """A less B, two gauges ("1m load minus 15m load"; the high end of a range less its
-        low end), each as it is, grouped alike."""
+        low end), each as it is, grouped alike: the highest of A less the lowest of B, or
+        both combined by `op` (counts before and after a stage: summed)."""
         filters, assumptions, by, counted, kept = self._grouping(a)
 
         def build(offset: str) -> tuple[str, str, str]:
             shape = self._shape(a.metric, filters, kept, b)
-            first = shape.apply(selector(a.metric.name, filters, offset=offset), "max")
-            second = shape.apply(selector(b.name, _only(filters, b), offset=offset), "min")
+            first = shape.apply(selector(a.metric.name, filters, offset=offset), op or "max")
+            second = shape.apply(selector(b.name, _only(filters, b), offset=offset), op or "min")
             what = f"{a.metric.name} less {b.name}" + _by(shape)
             return f"{first} - {second}", base_unit(a.metric), what
 
@@ -515,6 +516,7 @@ class Composer:
             self.vocab,
         )
         by += self._per_core_labels(metric, by)
+        by += [label for label in self._things_split(metric) if label not in by]
         counted = self._counted_label(metric)
         if counted and counted not in by:
             by.insert(0, counted)  # count(… by (counted)): one series per thing counted
@@ -549,6 +551,15 @@ class Composer:
             if len(filters[k]) == 1 and k not in by and k == filter_label(k)
         ]
         return filters, assumptions, by, counted, kept
+
+    def _things_split(self, metric: MetricInfo) -> list[str]:
+        """ "requests per second for each exporter": the things are series only when the
+        metric has one per thing; split further (one per status code), the label that names
+        the things sums their parts, one answer per thing."""
+        things = [w for w in self.ctx.group_words if _head_is_series(w, self.vocab)]
+        if not things or not _split_beyond_subjects(metric, self.vocab):
+            return []
+        return group_labels(things, metric, self.vocab)
 
     # --- the inner expression
 
@@ -1942,6 +1953,15 @@ def _things_done_to(text: str, vocab: Vocabulary) -> bool:
 def is_info(metric: MetricInfo) -> bool:
     """An info metric (`…_info`, `…_build_info`): 1 per thing, what it says in its labels."""
     return metric.type == "info" or metric.name.endswith("_info")
+
+
+def _split_beyond_subjects(metric: MetricInfo, vocab: Vocabulary) -> bool:
+    """The metric's series tell apart more than the things that serve it (a status code,
+    a phase): a label that is none of the subject labels has several values."""
+    return any(
+        label not in vocab.subject_labels and label not in ("le", "quantile") and len(values) > 1
+        for label, values in metric.labels.items()
+    )
 
 
 def _head_is_series(phrase: str, vocab: Vocabulary) -> bool:

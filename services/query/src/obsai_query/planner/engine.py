@@ -122,6 +122,9 @@ class Planner:
                 composer.compose_difference(high, low, "the other end of its range")
                 for high, low in _range_ends(choices, metrics, self.vocab)
             ]
+        for after, before in _stage_losses(intent, choices, metrics, self.vocab):
+            # "is relabeling dropping any samples": what went into the stage less what is left.
+            plans.append(composer.compose_difference(before, after, "what is left after it", "sum"))
         parts = _listed_parts(intent, metrics, mentions, self.vocab)
         if parts:
             # "inserts + updates + deletes": each part on its own words, their rates added.
@@ -494,6 +497,42 @@ def _range_ends(
                     return [(choice, partner)]
                 return [(replace(choice, metric=partner), choice.metric)]
     return []
+
+
+def _stage_losses(
+    intent: Intent, choices: Sequence[Choice], metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> list[tuple[MetricInfo, Choice]]:
+    """ "Is metric relabeling dropping any samples": the best metric of what is left after a
+    stage the question names (`…_samples_post_metric_relabeling`), with the choice of its
+    sibling that counts what went in (`…_samples_scraped`): (after, before)."""
+    if not vocab.loss_words & intent.stems:
+        return []
+    for choice in choices[:_PLANS]:
+        words = choice.metric.name.split("_")
+        at = next((i for i, w in enumerate(words) if w in vocab.after_stage_words), None)
+        if at is None or not {stem(w) for w in words[at + 1 :]} & intent.stems:
+            continue
+        before = _stage_input(choice.metric, "_".join(words[:at]) + "_", metrics, vocab)
+        if before is not None:
+            return [(choice.metric, replace(choice, metric=before))]
+    return []
+
+
+def _stage_input(
+    after: MetricInfo, prefix: str, metrics: Sequence[MetricInfo], vocab: Vocabulary
+) -> MetricInfo | None:
+    """The one sibling of `after` (same name up to its stage, same labels and type) that
+    is no count after a stage: what went into it."""
+    siblings = [
+        m
+        for m in metrics
+        if m.name.startswith(prefix)
+        and m.name != after.name
+        and m.type == after.type
+        and set(m.labels) == set(after.labels)
+        and not set(m.name[len(prefix) :].split("_")) & vocab.after_stage_words
+    ]
+    return siblings[0] if len(siblings) == 1 else None
 
 
 def _listed_parts(

@@ -161,6 +161,9 @@ _HAS_HOW_MUCH = re.compile(
     r"\bhow\s+(?:much|many\s+(?:[kmgt]i?b|bytes|megabytes|gigabytes))\b.*\b(?:does|do|did)\b.*\bhave\b"
 )
 # "how many workers can postgres run", "how many clients can connect": what is allowed, a limit.
+_HOW_MANY_TIMES = re.compile(r"\bhow\s+many\s+times\b|\b\d+\s+times\b")
+# Two words in a row, each caught (overlapping pairs through a lookahead).
+_WORD_PAIR = re.compile(r"\b(?=([a-z]+)\s+([a-z]+)\b)")
 _HOW_MANY_CAN = re.compile(r"\bhow\s+many\s+(?:[a-z0-9_\-]+\s+){1,3}?(?:can|could|may)\b")
 # "total memory of the host", "the total RAM": the size of the whole, not what is used.
 _TOTAL_OF = re.compile(r"\btotal\s+(?:amount\s+of\s+)?(?:the\s+)?([a-z]+)")
@@ -781,6 +784,16 @@ def measures_in(text: str, vocab: Vocabulary) -> list[str]:
 def _measures(intent: Intent, vocab: Vocabulary) -> None:
     text = intent.text
     intent.measures = measures_in(text, vocab)
+    if _run_time_said(text, vocab) and vocab.run_time_measure not in intent.measures:
+        intent.measures.append(vocab.run_time_measure)
+    # "sent to its clients": the clients are who it went to; no measure of connections.
+    parties = _counterparts(text, vocab)
+    intent.consumed += parties
+    intent.measures = [
+        m
+        for m in intent.measures
+        if len(intent.measures) == 1 or not _said_only_within(m, parties, text, vocab)
+    ]
     for name, qualifier in vocab.qualifiers.items():
         if any(p.search(text) for p in qualifier.say):
             intent.qualifiers.add(name)
@@ -811,6 +824,38 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
         implied = {m.implies for m in vocab.measures if m.name in intent.measures and m.implies}
         if len(implied) == 1 and implied <= set(vocab.qualifiers):
             intent.implied_qualifier = next(iter(implied))
+
+
+def _counterparts(text: str, vocab: Vocabulary) -> list[tuple[int, int]]:
+    """Spans of the other party of a transfer: the noun after "sent to (its)", "received
+    from (the)"."""
+    spans: list[tuple[int, int]] = []
+    for measure in vocab.measures:
+        if not measure.counterpart:
+            continue
+        words = "|".join(re.escape(w) for w in measure.counterpart)
+        for pattern in measure.say:
+            for said in pattern.finditer(text):
+                after = re.compile(rf"\s+(?:{words})\s+(?:(?:the|its|their|our|a|an)\s+)?([a-z]+)")
+                party = after.match(text, said.end())
+                # Only a party that is a measure's word ("clients") could be misread as one.
+                if party and measures_in(party.group(1), vocab):
+                    spans.append(party.span(1))
+    return spans
+
+
+def _run_time_said(text: str, vocab: Vocabulary) -> bool:
+    """ "tcp probe times", "the scrape time": the time of a run of something that runs (each
+    run one sample) is how long it takes — unless the times are counted ("how many times")."""
+    if not vocab.run_time_words or _HOW_MANY_TIMES.search(text):
+        return False
+    runs = [p for m in vocab.measures if m.sampled for p in m.say]
+    for match in _WORD_PAIR.finditer(text):
+        if match.group(2) in vocab.run_time_words and any(
+            p.fullmatch(match.group(1)) for p in runs
+        ):
+            return True
+    return False
 
 
 def _operations(intent: Intent, vocab: Vocabulary) -> None:

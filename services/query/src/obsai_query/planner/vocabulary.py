@@ -79,6 +79,8 @@ class Measure:
     # Each sample of its series is one of these events (a scrape writes one): "how many
     # times … in the last minute" counts the samples.
     sampled: bool = False
+    # Words after it before the other party ("sent to its clients"): no measure there.
+    counterpart: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,12 @@ class Vocabulary:
     event_words: tuple[str, ...] = ()
     occurrence_words: tuple[str, ...] = ()
     range_ends: tuple[tuple[str, str], ...] = ()
+    # "probe times": words that, after a run's measure, ask how long a run takes (measure).
+    run_time_words: frozenset[str] = frozenset()
+    run_time_measure: str = ""
+    # A name word of what is left after a stage ("post"), and words asking what it dropped.
+    after_stage_words: frozenset[str] = frozenset()
+    loss_words: frozenset[str] = frozenset()
     # Words of counter names that are the parts of one whole (user/system CPU seconds,
     # commits/rollbacks): each part is a set of words that name it.
     parts: tuple[tuple[frozenset[str], ...], ...] = ()
@@ -291,6 +299,7 @@ class Vocabulary:
                 str(spec.get("unit", "")),
                 str(spec.get("implies", "")),
                 bool(spec.get("sampled", False)),
+                tuple(str(w) for w in spec.get("counterpart") or ()),
             )
             for name, spec in (data.get("measures") or {}).items()
         )
@@ -384,6 +393,12 @@ class Vocabulary:
             byte_words=frozenset(stem(str(w).lower()) for w in data.get("byte_words") or ()),
             occurrence_words=tuple(stem(str(w)) for w in data.get("occurrence_words") or ()),
             range_ends=tuple((str(a), str(b)) for a, b in data.get("range_ends") or ()),
+            run_time_words=frozenset(
+                str(w) for w in (data.get("run_time") or {}).get("words") or ()
+            ),
+            run_time_measure=str((data.get("run_time") or {}).get("measure") or ""),
+            after_stage_words=frozenset(str(w) for w in data.get("after_stage_words") or ()),
+            loss_words=frozenset(stem(str(w)) for w in data.get("loss_words") or ()),
             parts=tuple(
                 tuple(frozenset(split_phrase(str(part))) for part in group)
                 for group in data.get("parts") or ()
