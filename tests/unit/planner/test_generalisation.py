@@ -181,7 +181,8 @@ def test_a_named_ratio_divides_the_two_things(metrics: list[MetricInfo]) -> None
     ("word", "asked", "found"),
     [
         ("retrans", {"tcp", "retransmitted"}, {"retransmitted"}),
-        ("seg", {"segment"}, {"segment"}),
+        # (segs is the glossary's own word for TCP segments now: not a shortening)
+        ("frag", {"fragment"}, {"fragment"}),
         # (pgmajfault is the glossary's own word for major page faults now: not a shortening)
         ("pgsteal", {"page", "steal"}, {"page", "steal"}),
         ("pgscankswapd", {"page", "scan", "kswapd"}, {"page", "scan", "kswapd"}),

@@ -199,6 +199,7 @@ def find_mentions(
     ]
     mentions += _phrase_mentions(intent, metrics, vocab, punctuation)
     mentions += _shared_word_mentions(text, keys, metrics, vocab)
+    mentions += _kind_left_out(text, metrics)
     mentions = [m for m in mentions if not _idle_word(m, intent, vocab, original)]
     mentions = [m for m in (_not_grouped(m, intent, vocab) for m in mentions) if m is not None]
     measure_words = vocab.measure_say_words
@@ -336,6 +337,30 @@ def _shared_word_mentions(
             options = tuple((label, v) for v in sorted(shared))
             out.append(Mention(start, end, word, options, exact=False, every=True))
     return out
+
+
+# "non-template databases": a kind of thing, by the word its names begin with, left out.
+_NON_KIND = re.compile(r"\bnon-?([a-z]{3,})\b")
+
+
+def _kind_left_out(text: str, metrics: Sequence[MetricInfo]) -> list[Mention]:
+    """ "non-template databases": the values of a label whose names begin with the word
+    (template0, template1), all of them, to be left out — when some values do not."""
+    out: list[Mention] = []
+    for match in _NON_KIND.finditer(text):
+        word = match.group(1)
+        for label, values in distinct_labels(metrics):
+            kind = [v for v in values if v.lower().startswith(word)]
+            if kind and len(kind) < len(values):
+                options = tuple((label, v) for v in sorted(kind))
+                start, end = match.span()
+                out.append(Mention(start, end, word, options, exact=False, every=True))
+    return out
+
+
+def kind_left_out(mention: Mention, text: str) -> bool:
+    """The mention is a kind of thing left out ("non-template")."""
+    return mention.every and bool(_NON_KIND.fullmatch(text, mention.start, mention.end))
 
 
 def _label_said_after(text: str, end: int, label: str, vocab: Vocabulary) -> bool:
@@ -487,7 +512,10 @@ def filters_for(
     name_words = vocab.metric_words(metric.name)
     for mention in mentions:
         if mention.every and (every := _every_value(mention, metric)):
-            values = filters.setdefault(every[0][0], [])
+            label = every[0][0]
+            if kind_left_out(mention, intent.text):
+                label = excluded_key(label)  # "non-template": all of the kind left out
+            values = filters.setdefault(label, [])
             values.extend(v for _, v in every if v not in values)
             continue
         chosen = label_for(mention, metric, intent, vocab)
@@ -637,6 +665,11 @@ class Context:
             found = vocab.abbreviated(word, self.asked)
             self.short[word] = found
         return found
+
+    @functools.cached_property
+    def alternatives(self) -> frozenset[str]:
+        """Every word a concept of the question may be written as in a name."""
+        return frozenset().union(*(c.alternatives for c in self.concepts))
 
     def asked_measures(self, vocab: Vocabulary) -> list[Measure]:
         return [m for m in vocab.measures if m.name in self.intent.measures]
@@ -965,6 +998,8 @@ def context_for(
         if intent.total and _ALL_OF.search(intent.text[: mention.start]):
             # "the total of all postgres databases", "across all the …": one number
             continue
+        if kind_left_out(mention, intent.text):
+            continue  # "non-template databases": the databases are what is counted
         following = re.match(r"\s+([a-z][a-z_\-]*s)\b", intent.text[mention.end :])
         if following and following.group(1) not in group_words:
             word = following.group(1)
@@ -1203,6 +1238,8 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         score += 1.5  # "time since the last save": a point in time, its age asked
         if _unit_of(metric) == "seconds":
             score += 0.5  # time() - it is an age in seconds (not in milliseconds)
+    elif intent.point_in_time and is_timestamp(metric, vocab):
+        score += 2.0  # "when was it last restarted": a point in time, as it is
     elif intent.since and kind != "counter" and not core & {"uptime", "age", "since"}:
         # "how long ago was the last save": no duration, an age of a time (unless the name
         # says what it counts since: "changes since last save").
@@ -1241,6 +1278,7 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
                 and parts[:1]
                 and mention.words <= vocab.word_forms(parts[0])
                 and not _label_named_after(mention, ctx.intent, vocab)
+                and not _of_a_part(parts, explained, ctx.stems | ctx.alternatives, vocab)
             ):
                 # The system named is the metric's namespace (redis_*, node_*): its own
                 # measurement, not the exporter's process_* or go_* about itself.
@@ -1289,6 +1327,20 @@ def score_metric(metric: MetricInfo, ctx: Context, vocab: Vocabulary) -> Choice:
         score += 0.5 * math.sqrt(min(len(metric.services), 10))
     score += 2.0 * metric.score
     return Choice(metric, score, reasons[:2], filters, dropped, covered)
+
+
+def _of_a_part(
+    parts: Sequence[str], explained: set[str], said: frozenset[str], vocab: Vocabulary
+) -> bool:
+    """ "prometheus_treecache_watcher_goroutines": after its namespace, two words or more the
+    question does not say name a part of the system (its tree cache's watchers), not the
+    system itself."""
+    unsaid = [
+        w
+        for w in parts[1:]
+        if w not in explained and w not in SUFFIX_WORDS and not vocab.word_forms(w) & said
+    ]
+    return len(unsaid) >= 2
 
 
 def _has_name_written(parts: Sequence[str], ctx: Context, vocab: Vocabulary) -> bool:

@@ -38,6 +38,7 @@ from obsai_query.planner.choose import (
     Choice,
     Context,
     complement_partner,
+    core_words,
     estimate_series,
     event_count_partner,
     family,
@@ -83,6 +84,11 @@ _CHANGE_BY = re.compile(
 # "cpu seconds", "how much CPU time … burned over the last 10 minutes": the seconds used,
 # counted (an increase over a window said), not a number of cores.
 _CPU_SECONDS = re.compile(r"\bcpu\s+seconds?\b|\bhow\s+much\s+cpu\s+time\b")
+# "cpu seconds used over the last hour", "bytes sent over the last day": an amount in a
+# counter's own unit (not a unit asked, "in seconds"; not an age, "seconds ago").
+_AMOUNT_IN_UNIT = re.compile(
+    r"(?<![\d.])(?<![\d.]\s)(?<!\bin\s)\b(seconds|bytes)\b(?!\s+(?:ago|since)\b)"
+)
 # "the gap between p99 and the median": two percentiles, one less the other.
 _SPREAD = re.compile(r"\b(?:gap|difference|spread|distance|delta)\s+between\b")
 # "has the address changed … how many times": a level's changes are counted.
@@ -741,6 +747,13 @@ class Composer:
                 return "rest_of_whole", lambda off: self._rest_of_whole(
                     metric, named, filters, kept, off
                 )
+        whole_filters = self._whole_of_share_from(filters)
+        if whole_filters is not None and not self._is_health(metric):
+            # "what percentage of all samples come from the node exporter": of one metric,
+            # the part the value names over all of it.
+            return "share_from", lambda off: self._share_from(
+                metric, filters, whole_filters, kept, off
+            )
         if (intent.ratio or intent.percent) and not self._is_health(metric):
             # "what fraction of keys expire": the part over the whole its name is part of.
             named_whole = whole_by_name(metric, self.metrics)
@@ -962,7 +975,7 @@ class Composer:
         # CPU time is used, not counted: cores, unless CPU seconds are asked for.
         cpu = "cpu" in split_name(metric.name) and not _CPU_SECONDS.search(intent.text)
         # "how many … in the last hour", "rows inserted in the last hour": a count.
-        counted = intent.total or intent.window_word == "in"
+        counted = intent.total or intent.window_word == "in" or self._amount_in_unit(base)
         increase = (
             counted
             and not intent.per_second
@@ -999,7 +1012,13 @@ class Composer:
                 if offset == "":
                     assumptions.append("a percentage of one core for each series")
         scale = _to_base(metric)
-        if not increase and intent.rate_seconds != 1.0:
+        if not increase and intent.predict_seconds and intent.total:
+            # "how many will it commit over the next hour": at the pace it goes now, the
+            # per-second rate times the time ahead.
+            scale *= intent.predict_seconds
+            unit = "count" if unit == "per_second" else unit
+            what = f"{what}, times the {format_duration(intent.predict_seconds)} ahead"
+        elif not increase and intent.rate_seconds != 1.0:
             # "per minute", "an hour": the per-second rate in that unit of time.
             scale *= intent.rate_seconds
             unit = "count" if unit == "per_second" else unit
@@ -1008,6 +1027,12 @@ class Composer:
             expr = f"{shape.apply(expr)} * {number(scale)}"
             return expr, unit, what
         return shape.apply(expr), unit, what + _by(shape)
+
+    def _amount_in_unit(self, base: str) -> bool:
+        """ "cpu seconds used by each job over the last hour": the counter's own unit, said
+        as what there is an amount of, over a window asks how much of it (an increase)."""
+        said = _AMOUNT_IN_UNIT.search(self.intent.text)
+        return bool(base and said and said.group(1) == base and self.intent.window_word)
 
     def _parts_sum(
         self,
@@ -1054,6 +1079,8 @@ class Composer:
         unit = base_unit(metric)
         if not unit and (metric.unit.lower() == "ratio" or "ratio" in split_name(metric.name)):
             unit = "ratio"  # "fragmentation ratio": a gauge that is a share already
+        elif not unit and set(map(stem, split_name(metric.name))) & self.vocab.percent_words:
+            unit = "percent"  # "…_stale_percentage": a gauge in percent already
         share = self._health_share(metric)
         scale = _to_base(metric)
         if intent.reach is not None and not metric.is_counter_like:
@@ -1193,6 +1220,40 @@ class Composer:
             and not intent.peak
             and intent.threshold is None
         )
+
+    def _whole_of_share_from(
+        self, filters: Mapping[str, Sequence[str]]
+    ) -> dict[str, list[str]] | None:
+        """The filters of the whole, when a share of it is asked of values said after
+        "come from" (those values' labels left out); None when there is no such share."""
+        at = self.intent.share_from_at
+        if not at or not (self.intent.ratio or self.intent.percent):
+            return None
+        named = {label for m in self.ctx.mentions if m.start >= at for label, _ in m.options}
+        whole = {k: list(v) for k, v in filters.items() if filter_label(k) not in named}
+        return whole if len(whole) < len(filters) else None
+
+    def _share_from(
+        self,
+        metric: MetricInfo,
+        filters: Mapping[str, Sequence[str]],
+        whole_filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+    ) -> tuple[str, str, str]:
+        shape = self._shape(metric, whole_filters, kept)
+        shape.op = "sum"
+        shape.bare = False
+        # Grouped by what is left of the whole only: the part and the whole must match.
+        named = {filter_label(k) for k in filters} - {filter_label(k) for k in whole_filters}
+        shape.by = [k for k in shape.by if k not in named]
+        parts = []
+        for chosen in (filters, whole_filters):
+            sel = selector(metric.name, chosen, offset=offset)
+            inner = f"rate({ranged(sel, self.window)})" if metric.is_counter_like else sel
+            parts.append(shape.apply(inner))
+        what = f"{metric.name} of the values named, as a share of all of it"
+        return f"{parts[0]} / {parts[1]}", "ratio", what + _by(shape)
 
     def _is_timestamp(self, metric: MetricInfo) -> bool:
         return is_timestamp(metric, self.vocab)
@@ -1468,7 +1529,21 @@ class Composer:
         offset: str,
     ) -> tuple[str, str, str]:
         shape, num, den = self._summed_gauges(used, limit, filters, kept, offset)
+        if self._left_asked(used):
+            # "what percentage of maxmemory is still free": the share not used.
+            what = f"the share left: 1 - {used.name} / {limit.name}"
+            return f"1 - {num} / {den}", "ratio", what + _by(shape)
         return f"{num} / {den}", "ratio", f"{used.name} as a share of {limit.name}" + _by(shape)
+
+    def _left_asked(self, used: MetricInfo) -> bool:
+        """What is left of a limit is asked ("still free"), and `used` counts what is used,
+        not what is left."""
+        asked = self.intent.qualifiers
+        left_words = set(self.vocab.pairs.get("available", ()))
+        said_left = "available" in asked and "usage" not in asked
+        return (
+            said_left and not used.is_counter_like and not left_words & core_words(used, self.vocab)
+        )
 
     def _summed_gauges(
         self,

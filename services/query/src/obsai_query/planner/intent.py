@@ -17,7 +17,14 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from obsai_query.planner.vocabulary import Vocabulary, split_name, split_phrase, stem, words
+from obsai_query.planner.vocabulary import (
+    Measure,
+    Vocabulary,
+    split_name,
+    split_phrase,
+    stem,
+    words,
+)
 from obsai_query.time_range import parse_duration
 
 _TOKEN = re.compile(r"[a-z0-9][a-z0-9'\-./]*[a-z0-9]|[a-z0-9]")
@@ -69,7 +76,9 @@ _THRESHOLD = re.compile(
     r"longer than|slower than|bigger than|larger than|"
     r"below|under|less than|lower than|at most|fewer than|faster than|shorter than|"
     # "at least one connection": small numbers said as words too.
-    r"smaller than)\s+(-?\d+(?:\.\d+)?|zero|one|two|three|four|five|six|seven|eight|nine|ten)"
+    r"smaller than)\s+(-?\d+(?:\.\d+)?|zero|one|two|three|four|five|six|seven|eight|nine|ten"
+    # "more than a minute": one of a unit of time, said with its article.
+    r"|an?(?=\s+(?:second|minute|hour|day|week)\b(?!\s+ago\b)))"
     r"\s*(%|percent\b|[a-z]+\b)?"
 )
 # "at least 1", "at most 5": the bound itself is in.
@@ -113,7 +122,10 @@ _THEN = re.compile(
     r"(yesterday|last week|last hour|a week ago|a day ago)\b"
 )
 _HORIZON = re.compile(
-    rf"\b(?:in|within|after|for the next|over the next|next)\s+{_NUMBER}\s*{_TIME_UNIT}\b"
+    rf"\b(?:(?:in|within|after|for the next|over the next|next)\s+{_NUMBER}"
+    # "over the next hour": one of the unit, no number said.
+    r"|the\s+next\s)"
+    rf"\s*{_TIME_UNIT}\b"
 )
 # "how many days until the database reaches 1 GB": the time left before a level is reached.
 _REACH = re.compile(
@@ -287,6 +299,11 @@ _SHARE_OF_THINGS = re.compile(
     # they go ("… of the requests go to /api/v1/query").
     r"(?:have|has|are|is|with|live|lives|reside|resides|sit|sits|go|goes|went)\b"
 )
+# "what percentage of all scraped samples come from the node exporter": the share of all of
+# the things that one of them, named after "from", has.
+_SHARE_FROM = re.compile(
+    _SHARE_OF + r"(?:[a-z0-9'\-]+\s+){1,4}?(?:come|comes|came|coming|is|are|were|was)\s+from\s+"
+)
 # "what percentage of outgoing TCP segments are retransmitted", "share of requests that get
 # rejected": the events that end one way (group 3) among all of them (group 1, its head
 # noun group 2), a share of two counts.
@@ -342,6 +359,9 @@ class Intent:
     # or are is said (after "have", "are" …): "connections that are idle".
     share_of_things: bool = False
     share_state_at: int = 0
+    # "… of all scraped samples come from the node exporter": where the one that has the
+    # share is named (values said after it filter the part, not the whole).
+    share_from_at: int = 0
     # "shared_buffers", "max_connections": names written as a config or an exporter writes
     # them, each as its words (stemmed); a metric whose name has them in order is the one.
     names_written: tuple[tuple[str, ...], ...] = ()
@@ -380,6 +400,7 @@ class Intent:
     success: bool = False
     uptime: bool = False
     since: bool = False  # "how long ago", "time since": the age of a point in time
+    point_in_time: bool = False  # "when was it last restarted": a timestamp asked for
     changes: bool = False  # "how many times has it flipped": changes of a state
     contrast_at: int = -1  # where "rather than …" begins: what the share is not of
     than_average: str = ""  # "slower than the average probe": each compared with theirs (> or <)
@@ -572,6 +593,7 @@ def parse_intent(question: str, vocab: Vocabulary, known: Iterable[str] = ()) ->
     _operations(intent, vocab)
     _quantiles(intent, vocab)
     _numbers(intent, vocab)
+    _bound_held(intent, vocab)
     _fastest_rate(intent, vocab)
     _times(intent, vocab)
     _grouping(intent, vocab)
@@ -786,6 +808,7 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
     intent.measures = measures_in(text, vocab)
     if _run_time_said(text, vocab) and vocab.run_time_measure not in intent.measures:
         intent.measures.append(vocab.run_time_measure)
+    _targets_of_another_run(intent, vocab)
     # "sent to its clients": the clients are who it went to; no measure of connections.
     parties = _counterparts(text, vocab)
     intent.consumed += parties
@@ -824,6 +847,23 @@ def _measures(intent: Intent, vocab: Vocabulary) -> None:
         implied = {m.implies for m in vocab.measures if m.name in intent.measures and m.implies}
         if len(implied) == 1 and implied <= set(vocab.qualifiers):
             intent.implied_qualifier = next(iter(implied))
+
+
+def _targets_of_another_run(intent: Intent, vocab: Vocabulary) -> None:
+    """ "how many probe targets": the targets are the probes'; a measure of runs said only
+    by a word for what runs are pointed at is dropped when another run is named."""
+    runs = [m for m in vocab.measures if m.sampled and m.name in intent.measures]
+    if len(runs) < 2:
+        return
+
+    def only_targets(measure: Measure) -> bool:
+        said = [stem(m.group(0)) for p in measure.say for m in p.finditer(intent.text)]
+        return bool(said) and all(w in vocab.run_target_words for w in said)
+
+    named = [m for m in runs if not only_targets(m)]
+    if named:
+        dropped = {m.name for m in runs if only_targets(m)}
+        intent.measures = [m for m in intent.measures if m not in dropped]
 
 
 def _counterparts(text: str, vocab: Vocabulary) -> list[tuple[int, int]]:
@@ -883,6 +923,8 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
     if events := _SHARE_OF_EVENTS.search(text):
         intent.share_of_events = ((events.start(2), events.end(3)), events.span(1))
         intent.share_state_at = events.start(3)
+    elif share_from := _SHARE_FROM.search(text):
+        intent.share_from_at = share_from.end()
     elif share_of_things := _SHARE_OF_THINGS.search(text):
         intent.share_of_things = True
         intent.share_state_at = share_of_things.end()
@@ -913,6 +955,7 @@ def _operations(intent: Intent, vocab: Vocabulary) -> None:
             intent.measures.append("availability")
     # "How long has it been up", "time since the last save": the age of a timestamp.
     intent.since = vocab.says("since", text)
+    intent.point_in_time = vocab.says("point_in_time", text)
     if intent.since:
         # "how long ago": its words name no latency; the age is what is measured.
         since = vocab.where("since", text)
@@ -970,6 +1013,20 @@ def _held_throughout(intent: Intent) -> None:
             intent.measures.append("availability")
         intent.uptime = False
     intent.peak = "max" if intent.down else "min"
+
+
+def _bound_held(intent: Intent, vocab: Vocabulary) -> None:
+    """ "stayed under 1 second the whole last 10 minutes": a bound held at every moment of
+    the window holds for its highest value (under) or its lowest (over). A bound in seconds
+    said of things that run (probes, scrapes) is on how long each run takes."""
+    bound = intent.threshold
+    if bound is None or not _throughout_window(intent.text, vocab):
+        return
+    intent.peak = "max" if bound.op in ("<", "<=") else "min"
+    runs = {m.name for m in vocab.measures if m.sampled}
+    timed = bound.kind == "seconds" and intent.measures and set(intent.measures) <= runs
+    if timed and vocab.run_time_measure:
+        intent.measures.append(vocab.run_time_measure)
 
 
 def _said_only_within(
@@ -1180,7 +1237,7 @@ def _times(intent: Intent, vocab: Vocabulary) -> None:
     if (horizon := _FROM_NOW.search(text)) or (
         vocab.says("predict", text) and (horizon := _HORIZON.search(text))
     ):
-        intent.predict_seconds = _seconds(horizon.group(1), horizon.group(2))
+        intent.predict_seconds = _seconds(horizon.group(1) or "1", horizon.group(2))
         intent.consumed.append(horizon.span())
     if window := _WINDOW.search(text):
         intent.window_word = window.group(1) or window.group(2) or "last"

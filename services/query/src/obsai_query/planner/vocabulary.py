@@ -120,6 +120,7 @@ class Vocabulary:
     # Words of counter names that only say "events happened" ("reads completed").
     event_words: tuple[str, ...] = ()
     occurrence_words: tuple[str, ...] = ()
+    run_target_words: frozenset[str] = frozenset()
     range_ends: tuple[tuple[str, str], ...] = ()
     # "probe times": words that, after a run's measure, ask how long a run takes (measure).
     run_time_words: frozenset[str] = frozenset()
@@ -135,6 +136,7 @@ class Vocabulary:
     # Words of a unitless gauge's name or help that say its value is an amount of data
     # ("body length", "memory used by client buffers"): asked in KB or MB, it is bytes.
     byte_words: frozenset[str] = frozenset({"size", "length", "byte"})
+    percent_words: frozenset[str] = frozenset()
     # The words of what is measured: what misspellings are corrected towards.
     known_words: frozenset[str] = field(default_factory=frozenset)
     _synonym_patterns: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = ()
@@ -391,7 +393,9 @@ class Vocabulary:
             ),
             event_words=tuple(stem(str(w)) for w in data.get("event_words") or ()),
             byte_words=frozenset(stem(str(w).lower()) for w in data.get("byte_words") or ()),
+            percent_words=frozenset(stem(str(w).lower()) for w in data.get("percent_words") or ()),
             occurrence_words=tuple(stem(str(w)) for w in data.get("occurrence_words") or ()),
+            run_target_words=frozenset(stem(str(w)) for w in data.get("run_target_words") or ()),
             range_ends=tuple((str(a), str(b)) for a, b in data.get("range_ends") or ()),
             run_time_words=frozenset(
                 str(w) for w in (data.get("run_time") or {}).get("words") or ()
@@ -450,10 +454,16 @@ def _abbreviated(
     # one short joining word ("in").
     best: set[str] = set()
 
-    def split(rest: str, matched: set[str], anchored: bool, fillers: int, depth: int) -> None:
+    def split(
+        rest: str, matched: set[str], anchored: bool, fillers: int, depth: int, weak: set[str]
+    ) -> None:
         nonlocal best
         if not rest:
-            if anchored and matched & asked and len(matched) > len(best):
+            # Two letters that only begin a word ("re" of "rewrite") are too few to stand
+            # for it alone, only beside another word of the question ("sh" + "mem").
+            said = matched & asked
+            enough = len(said) >= 2 or bool(said - weak)
+            if anchored and said and enough and len(matched) > len(best):
                 best = set(matched)
             return
         if depth == 3:
@@ -462,15 +472,16 @@ def _abbreviated(
             piece = rest[:cut]
             if len(piece) >= 3 and (piece in asked or piece in known or piece in abbreviations):
                 forms = {piece, *abbreviations.get(piece, ())}
-                split(rest[cut:], matched | forms, True, fillers, depth + 1)
+                split(rest[cut:], matched | forms, True, fillers, depth + 1, weak)
             if hits := _prefix_of(piece, asked):
-                split(rest[cut:], matched | hits, anchored, fillers, depth + 1)
+                split(rest[cut:], matched | hits, anchored, fillers, depth + 1, weak)
             if depth == 0 and (hits := _initials_of(piece, asked)):
-                split(rest[cut:], matched | hits, anchored, fillers, depth + 1)
+                begun = {w for w in hits if len(piece) == 2 and w.startswith(piece)}
+                split(rest[cut:], matched | hits, anchored, fillers, depth + 1, weak | begun)
             if len(piece) == 2 and (piece in known or piece in abbreviations) and not fillers:
-                split(rest[cut:], matched, anchored, fillers + 1, depth + 1)
+                split(rest[cut:], matched, anchored, fillers + 1, depth + 1, weak)
 
-    split(word, set(), False, 0, 0)
+    split(word, set(), False, 0, 0, set())
     return best
 
 
