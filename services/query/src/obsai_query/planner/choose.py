@@ -170,7 +170,9 @@ def find_mentions(
     keys = _question_keys(text, intent.consumed)
     found: dict[tuple[int, int], dict[tuple[str, str], bool]] = {}
     punctuation: dict[str, set[str]] = {}
-    for label, values in distinct_labels(metrics):
+    # Every helper below reads the same pairs: gathered once (a grounding may be 5,000).
+    labels = distinct_labels(metrics)
+    for label, values in labels:
         status = None
         for value in values:
             key = value_key(value)
@@ -197,9 +199,9 @@ def find_mentions(
         )
         for (start, end), options in found.items()
     ]
-    mentions += _phrase_mentions(intent, metrics, vocab, punctuation)
-    mentions += _shared_word_mentions(text, keys, metrics, vocab)
-    mentions += _kind_left_out(text, metrics)
+    mentions += _phrase_mentions(intent, labels, vocab, punctuation)
+    mentions += _shared_word_mentions(text, keys, labels, vocab)
+    mentions += _kind_left_out(text, labels)
     mentions = [m for m in mentions if not _idle_word(m, intent, vocab, original)]
     mentions = [m for m in (_not_grouped(m, intent, vocab) for m in mentions) if m is not None]
     measure_words = vocab.measure_say_words
@@ -290,6 +292,9 @@ def imply_qualifier(intent: Intent, mentions: Sequence[Mention], vocab: Vocabula
     intent.qualifiers.add(intent.implied_qualifier)
 
 
+Labels = Sequence[tuple[str, tuple[str, ...]]]
+
+
 def distinct_labels(metrics: Sequence[MetricInfo]) -> list[tuple[str, tuple[str, ...]]]:
     """(label, values) of the metrics, each distinct pair once (metrics share label sets)."""
     seen: set[tuple[str, tuple[str, ...]]] = set()
@@ -312,7 +317,7 @@ _WORDY_NAME = re.compile(r"^[a-z][a-z0-9]*(?:[-_][a-z][a-z0-9]*)+$")
 def _shared_word_mentions(
     text: str,
     keys: Mapping[str, list[tuple[int, int, bool]]],
-    metrics: Sequence[MetricInfo],
+    labels: Labels,
     vocab: Vocabulary,
 ) -> list[Mention]:
     """ "the probe jobs": a word that is one word of several values of a subject label
@@ -320,7 +325,7 @@ def _shared_word_mentions(
     alone ("each probe") it is only a word; a longer mention of one value ("tcp probe")
     wins, being longer."""
     sharing: dict[tuple[str, str], set[str]] = {}
-    for label, values in distinct_labels(metrics):
+    for label, values in labels:
         if label not in vocab.subject_labels:
             continue
         for value in values:
@@ -343,13 +348,13 @@ def _shared_word_mentions(
 _NON_KIND = re.compile(r"\bnon-?([a-z]{3,})\b")
 
 
-def _kind_left_out(text: str, metrics: Sequence[MetricInfo]) -> list[Mention]:
+def _kind_left_out(text: str, labels: Labels) -> list[Mention]:
     """ "non-template databases": the values of a label whose names begin with the word
     (template0, template1), all of them, to be left out — when some values do not."""
     out: list[Mention] = []
     for match in _NON_KIND.finditer(text):
         word = match.group(1)
-        for label, values in distinct_labels(metrics):
+        for label, values in labels:
             kind = [v for v in values if v.lower().startswith(word)]
             if kind and len(kind) < len(values):
                 options = tuple((label, v) for v in sorted(kind))
@@ -373,14 +378,14 @@ def _label_said_after(text: str, end: int, label: str, vocab: Vocabulary) -> boo
 
 def _phrase_mentions(
     intent: Intent,
-    metrics: Sequence[MetricInfo],
+    pairs: Labels,
     vocab: Vocabulary,
     punctuation: Mapping[str, set[str]],
 ) -> list[Mention]:
     """Values named by a glossary phrase ("root filesystem"), or punctuation values ("/")
     standing alone next to a word that names their label ("the / filesystem")."""
     text = intent.text
-    labels_with = {(label, value) for label, values in distinct_labels(metrics) for value in values}
+    labels_with = {(label, value) for label, values in pairs for value in values}
     out: list[Mention] = []
     for pattern, assignment in vocab.value_phrases:
         for match in pattern.finditer(text):
@@ -395,7 +400,7 @@ def _phrase_mentions(
         ends = tuple(
             sorted(
                 (label, value)
-                for label, values in distinct_labels(metrics)
+                for label, values in pairs
                 for value in values
                 if value.lower().endswith(path)
             )
@@ -1347,6 +1352,8 @@ def _has_name_written(parts: Sequence[str], ctx: Context, vocab: Vocabulary) -> 
     """The name has, in order, the words of a name the question writes with underscores
     ("work_mem"), on the side of the question being read (its tokens say them). A name
     with a value of a label in it ("blackbox_exporter") names that thing, not a metric."""
+    if not ctx.intent.names_written:
+        return False  # most questions: nothing to gather for each of 200 metrics
     said = {w for w, _, _ in ctx.intent.tokens}
     named = frozenset().union(*(m.words for m in ctx.mentions)) if ctx.mentions else frozenset()
     for written in ctx.intent.names_written:
@@ -1366,6 +1373,8 @@ def _initials_in(parts: Sequence[str], asked: frozenset[str]) -> dict[str, froze
     question's words that begin with it, when the question says the word after it too
     (the two are one term). A letter after a number is a unit ("2M", "4k")."""
     found: dict[str, frozenset[str]] = {}
+    if not asked or all(len(part) != 1 for part in parts):
+        return found
     for before, letter, after in zip(("", *parts), parts, (*parts[1:], ""), strict=False):
         if len(letter) != 1 or not letter.isalpha() or before.isdigit() or len(after) < 3:
             continue
