@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from obsai_common.errors import FailedPrecondition
@@ -427,17 +427,17 @@ def _difference(
 ) -> list[Plan]:
     """ "1m load minus 15m load": the best gauge for each side, the first less the second."""
     assert intent.difference_of is not None
-    best: list[Choice] = []
-    for span in intent.difference_of:
-        side = side_of(intent, span, vocab)
-        ranked, _ = rank(side, metrics, list(mentions), vocab)
-        found = next((c for c in ranked[:3] if c.covered and c.metric.type == "gauge"), None)
-        if found is None:
-            return []
-        best.append(found)
-    a, b = best
-    if a.metric.name == b.metric.name:
+    sides = _two_sides(
+        intent,
+        intent.difference_of,
+        metrics,
+        mentions,
+        vocab,
+        lambda _, choice: choice.metric.type == "gauge",
+    )
+    if sides is None:
         return []
+    a, b = sides
     return [composer.compose_difference(a, b.metric, "as the question subtracts them")]
 
 
@@ -451,29 +451,49 @@ def _product(
     """ "if every allowed connection used a full work_mem": the best gauge for what each
     uses, times the best gauge for how many of the things there are (or may be)."""
     assert intent.product_of is not None
-    best: list[Choice] = []
-    for index, span in enumerate(intent.product_of):
-        side = side_of(intent, span, vocab)
-        imply_qualifier(side, mentions, vocab)
-        ranked, _ = rank(side, metrics, list(mentions), vocab)
+    sides = _two_sides(
+        intent,
+        intent.product_of,
+        metrics,
+        mentions,
+        vocab,
         # The things are counted: a number of them, in no unit of bytes or seconds.
-        found = next(
-            (
-                c
-                for c in ranked[:3]
-                if c.covered
-                and not c.metric.is_counter_like
-                and (index == 0 or not base_unit(c.metric))
-            ),
-            None,
-        )
-        if found is None:
-            return []
-        best.append(found)
-    each, things = best
-    if each.metric.name == things.metric.name:
+        lambda side, choice: (
+            not choice.metric.is_counter_like and (side == 0 or not base_unit(choice.metric))
+        ),
+        imply=True,
+    )
+    if sides is None:
         return []
+    each, things = sides
     return [composer.compose_product(each, things.metric)]
+
+
+def _two_sides(
+    intent: Intent,
+    spans: tuple[tuple[int, int], tuple[int, int]],
+    metrics: Sequence[MetricInfo],
+    mentions: Sequence[Mention],
+    vocab: Vocabulary,
+    fits: Callable[[int, Choice], bool],
+    *,
+    imply: bool = False,
+) -> tuple[Choice, Choice] | None:
+    """The best of the first three metrics for each side of a question that `fits` it (by
+    the side's index), each said by the words of its span; None when a side has none or
+    both sides are one metric."""
+    best: list[Choice] = []
+    for index, span in enumerate(spans):
+        side = side_of(intent, span, vocab)
+        if imply:
+            imply_qualifier(side, mentions, vocab)
+        ranked, _ = rank(side, metrics, list(mentions), vocab)
+        found = next((c for c in ranked[:3] if c.covered and fits(index, c)), None)
+        if found is None:
+            return None
+        best.append(found)
+    first, second = best
+    return None if first.metric.name == second.metric.name else (first, second)
 
 
 def _range_ends(
