@@ -1043,11 +1043,8 @@ class Composer:
         assumptions: list[str],
     ) -> tuple[str, str, str]:
         """The whole of counters that are its parts: their rates (or increases) summed."""
-        terms = [self._rate(m, _only(filters, m), kept, offset, assumptions) for m in parts]
-        if not offset:
-            assumptions.append("the whole: " + " + ".join(m.name for m in parts))
-        expr = " + ".join(_paren(term) for term, _, _ in terms)
-        return expr, terms[0][1], "the sum of " + ", ".join(what for _, _, what in terms)
+        terms, whole = self._summed_parts(parts, filters, kept, offset, assumptions, assumptions)
+        return whole, terms[0][1], "the sum of " + ", ".join(what for _, _, what in terms)
 
     def _part_share(
         self,
@@ -1058,12 +1055,25 @@ class Composer:
         assumptions: list[str],
     ) -> tuple[str, str, str]:
         """One part of a whole over the whole (its parts added up): "sys" of the cpu time."""
-        terms = [self._rate(m, _only(filters, m), kept, offset, []) for m in parts]
-        whole = " + ".join(_paren(term) for term, _, _ in terms)
-        if not offset:
-            assumptions.append("the whole: " + " + ".join(m.name for m in parts))
+        terms, whole = self._summed_parts(parts, filters, kept, offset, assumptions, [])
         expr = f"{_paren(terms[0][0])} / ({whole})"
         return expr, "ratio", f"{terms[0][2]} as a share of the sum of its parts"
+
+    def _summed_parts(
+        self,
+        parts: Sequence[MetricInfo],
+        filters: Mapping[str, Sequence[str]],
+        kept: list[str],
+        offset: str,
+        assumptions: list[str],
+        rate_assumptions: list[str],
+    ) -> tuple[list[tuple[str, str, str]], str]:
+        """Each part's rate (or increase), what each assumed put in `rate_assumptions`, and
+        the parts added up; the whole is said once, in `assumptions`."""
+        terms = [self._rate(m, _only(filters, m), kept, offset, rate_assumptions) for m in parts]
+        if not offset:
+            assumptions.append("the whole: " + " + ".join(m.name for m in parts))
+        return terms, " + ".join(_paren(term) for term, _, _ in terms)
 
     def _value(
         self,

@@ -26,6 +26,7 @@ from obsai_query.planner.choose import (
     find_mentions,
     group_labels,
     imply_qualifier,
+    of_another_thing,
     rank,
     rank_ratio,
     value_key,
@@ -406,7 +407,7 @@ def _values_compared(
         set(b_side.measures) <= set(a_side.measures) and b_side.qualifiers <= a_side.qualifiers
     ):
         return None
-    if re.search(r"[a-z]'s\b", intent.text[b0:b1]):
+    if of_another_thing(intent):
         return None  # "the node's memory": another thing's, not the same measure
     labels = best.metric.labels
     for a in (m for m in mentions if a0 <= m.start < a1):

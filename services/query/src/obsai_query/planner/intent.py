@@ -874,9 +874,9 @@ def _counterparts(text: str, vocab: Vocabulary) -> list[tuple[int, int]]:
         if not measure.counterpart:
             continue
         words = "|".join(re.escape(w) for w in measure.counterpart)
+        after = re.compile(rf"\s+(?:{words})\s+(?:(?:the|its|their|our|a|an)\s+)?([a-z]+)")
         for pattern in measure.say:
             for said in pattern.finditer(text):
-                after = re.compile(rf"\s+(?:{words})\s+(?:(?:the|its|their|our|a|an)\s+)?([a-z]+)")
                 party = after.match(text, said.end())
                 # Only a party that is a measure's word ("clients") could be misread as one.
                 if party and measures_in(party.group(1), vocab):
