@@ -6,12 +6,18 @@ tests/integration/catalog/test_catalog_grounding_caches.py.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 from obsai.v1 import catalog_pb2, common_pb2
 from obsai_catalog.candidates import CandidateFacts, Candidates
 from obsai_catalog.catalog import RecordCache, SignalCache
-from obsai_catalog.grpc_api import _fill_search, metric_to_proto, search_to_proto
+from obsai_catalog.grpc_api import (
+    GroundingMessages,
+    _fill_search,
+    metric_to_proto,
+    search_to_proto,
+)
 from obsai_catalog.recognition import LabelHit, RecognitionIndex, ServiceHit
 from obsai_catalog.records import (
     LabelMatch,
@@ -202,7 +208,7 @@ def test_a_groundings_metrics_leave_out_what_grounding_never_reads() -> None:
         [LabelMatch("status", "503", "http_requests_total")],
     )
     lean = catalog_pb2.SearchMetricsResponse()
-    _fill_search(lean, found, full=False)
+    _fill_search(lean, found, GroundingMessages())
     full = search_to_proto(found)
     assert full.results[0].metric.namespaces
     for result in full.results:
@@ -210,3 +216,29 @@ def test_a_groundings_metrics_leave_out_what_grounding_never_reads() -> None:
             result.metric.ClearField(field)
     assert lean == full
     assert not lean.results[0].metric.HasField("last_seen_at")
+
+
+def test_a_records_grounding_message_is_written_once_and_anew_for_another_record() -> None:
+    stamp = datetime(2024, 5, 1, 12, 30, 15, tzinfo=UTC)
+    messages = GroundingMessages(size=2)
+    record = _metric(stamp)
+    lean = metric_to_proto(record)
+    for field in ("namespaces", "first_seen_at", "last_seen_at"):
+        lean.ClearField(field)
+
+    def written(r: MetricRecord) -> catalog_pb2.Metric:
+        target = catalog_pb2.Metric()
+        messages.write(target, r)
+        return target
+
+    assert written(record) == lean
+    assert written(record) == lean  # from the bytes kept
+    # Another object, even with the same name, is another record: written anew.
+    changed = replace(record, help="Requests served, by route.", series_count=7)
+    assert written(changed).help == "Requests served, by route."
+    assert written(changed).series_count == 7
+    assert written(record) == lean
+    # Only `size` records are kept; the oldest goes first, and comes back correct.
+    others = [replace(record, name=f"m{i}") for i in range(3)]
+    assert [written(o).name for o in others] == ["m0", "m1", "m2"]
+    assert written(record) == lean

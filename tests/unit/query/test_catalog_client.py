@@ -7,14 +7,21 @@ older does while a rolling upgrade reaches the query service first.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
 
 import grpc
 import pytest
 
-from obsai.v1 import catalog_pb2, catalog_pb2_grpc
-from obsai_query.catalog_client import Example, GrpcCatalogClient
+from obsai.v1 import catalog_pb2, catalog_pb2_grpc, common_pb2
+from obsai_query.catalog_client import (
+    Example,
+    GrpcCatalogClient,
+    MetricInfo,
+    MetricReader,
+    metric_from_proto,
+)
 
 
 class OldCatalog(catalog_pb2_grpc.CatalogServiceServicer):
@@ -84,3 +91,52 @@ async def test_an_older_catalog_is_asked_with_two_calls_from_then_on(
     servicer.calls.clear()
     found = await client.ground("cpu", 25)
     assert servicer.calls == ["SearchMetrics:cpu:"]  # no examples asked, none looked up
+
+
+def _metric(name: str, help_text: str = "Requests served.") -> catalog_pb2.Metric:
+    return catalog_pb2.Metric(
+        name=name,
+        type=catalog_pb2.METRIC_TYPE_COUNTER,
+        help=help_text,
+        unit="requests",
+        family=name,
+        labels=[
+            common_pb2.LabelValues(name="status", values=["200", "503"]),
+            common_pb2.LabelValues(name="pod", values=["a-1"], truncated=True),
+        ],
+        series_count=12,
+        services=["checkout"],
+    )
+
+
+def test_a_metric_is_read_as_metric_from_proto_reads_it_and_kept_by_its_bytes() -> None:
+    reader = MetricReader(size=2)
+    message = _metric("http_requests_total")
+    first = reader.read(message, 0.5)
+    assert first == metric_from_proto(message, 0.5)
+    assert first.truncated_labels == frozenset({"pod"})
+    again = reader.read(catalog_pb2.Metric.FromString(message.SerializeToString()), 0.25)
+    assert again == metric_from_proto(message, 0.25)
+    assert again.labels is first.labels  # built once
+    # Other bytes are another metric.
+    assert reader.read(_metric("http_requests_total", "Other help."), 0.5).help == "Other help."
+    for name in ("a", "b", "c"):  # beyond its size, the oldest goes first
+        assert reader.read(_metric(name)).name == name
+    assert reader.read(message, 0.5) == first
+
+
+def test_scored_copies_every_field_but_the_score() -> None:
+    info = MetricInfo(
+        "http_requests_total",
+        "counter",
+        "Requests served.",
+        "requests",
+        "http",
+        {"status": ("200",)},
+        3,
+        ("checkout",),
+        frozenset({"status"}),
+        0.5,
+    )
+    assert all(getattr(info, f.name) != f.default for f in dataclasses.fields(MetricInfo))
+    assert info.scored(0.75) == dataclasses.replace(info, score=0.75)

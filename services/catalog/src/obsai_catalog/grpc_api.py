@@ -126,19 +126,52 @@ def search_to_proto(found: SearchResult) -> catalog_pb2.SearchMetricsResponse:
     return response
 
 
+class GroundingMessages:
+    """The serialized `Metric` of each record a grounding returns, written once.
+
+    A grounding's records come from the catalog's `RecordCache`: the same objects
+    from question to question while the catalog's version holds, so their messages
+    need not be written field by field each time (~0.8 ms of a 42-metric response
+    on a slow core; copying the bytes in is C). Keyed by the record object: the
+    entry holds it, so its id cannot be reused while remembered, and a record read
+    anew (another version, another object) is written anew.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._known: dict[int, tuple[MetricRecord, bytes]] = {}
+
+    def write(self, target: catalog_pb2.Metric, record: MetricRecord) -> None:
+        known = self._known.get(id(record))
+        if known is None or known[0] is not record:
+            message = catalog_pb2.Metric()
+            _fill_metric(message, record, full=False)
+            known = (record, message.SerializeToString())
+            if len(self._known) >= self._size:
+                del self._known[next(iter(self._known))]  # the oldest
+            self._known[id(record)] = known
+        target.MergeFromString(known[1])
+
+
 def _fill_search(
-    target: catalog_pb2.SearchMetricsResponse, found: SearchResult, full: bool = True
+    target: catalog_pb2.SearchMetricsResponse,
+    found: SearchResult,
+    grounding: GroundingMessages | None = None,
 ) -> None:
     """Writes `found` into an empty message in place (a nested response is not built
-    and then copied into its parent); not `full`: the metrics as `_fill_metric`
-    writes them when not full."""
+    and then copied into its parent); with `grounding`, the metrics as it writes them
+    (without the namespaces and the first and last seen times)."""
     target.services.extend(found.services)
     add_match = target.label_matches.add
     for m in found.label_matches:
         add_match(label=m.label, value=m.value, metric=m.metric)
     add_result = target.results.add
     for r in found.results:
-        _fill_metric(add_result(score=r.score, matched=r.matched).metric, r.metric, full)
+        metric = add_result(score=r.score, matched=r.matched).metric
+        if grounding is None:
+            _fill_metric(metric, r.metric)
+        else:
+            grounding.write(metric, r.metric)
 
 
 def discovered_metric(m: catalog_pb2.DiscoveredMetric) -> DiscoveredMetric:
@@ -175,6 +208,7 @@ def _page_response(page: Page[Any]) -> common_pb2.PageResponse:
 class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
+        self._grounding = GroundingMessages()
 
     async def ListServices(
         self, request: catalog_pb2.ListServicesRequest, context: Context
@@ -248,7 +282,7 @@ class CatalogServicer(catalog_pb2_grpc.CatalogServiceServicer):
         response = catalog_pb2.GroundQuestionResponse()
         # What grounding reads of a metric (catalog.proto): its records may be
         # remembered from an earlier question at the same catalog version.
-        _fill_search(response.search, found, full=False)
+        _fill_search(response.search, found, self._grounding)
         response.examples.examples.extend(example_to_proto(e) for e in similar)
         return response
 
