@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +35,7 @@ from obsai_catalog.records import (
 )
 from obsai_catalog.trigrams import NameIndex, pg_int_array
 from obsai_catalog.vectors import VectorIndex
+from obsai_common.memo import BoundedMemo
 
 # Label values never worth recognising in a question: bucket bounds, quantiles.
 _UNRECOGNISED_LABELS = frozenset({"le", "quantile"})
@@ -131,26 +131,14 @@ def _label_samples(labels: Sequence[dict[str, Any]]) -> tuple[LabelSample, ...]:
     )
 
 
-class LabelsCache:
+class LabelsCache(BoundedMemo[str, tuple[LabelSample, ...]]):
     """A metric's labels by their JSON text (jsonb's canonical form): the metrics a
     search returns recur across questions, and reading their label samples (dozens
     of values each) is most of the cost of reading a record. Bounded, least
     recently used first out."""
 
     def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._items: OrderedDict[str, tuple[LabelSample, ...]] = OrderedDict()
-
-    def read(self, text: str) -> tuple[LabelSample, ...]:
-        labels = self._items.get(text)
-        if labels is None:
-            labels = _label_samples(json.loads(text))
-            self._items[text] = labels
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
-        else:
-            self._items.move_to_end(text)
-        return labels
+        super().__init__(lambda text: _label_samples(json.loads(text)), size)
 
 
 def _metric_record(

@@ -18,6 +18,7 @@ import grpc
 
 from obsai.v1 import catalog_pb2, catalog_pb2_grpc
 from obsai_common.errors import ObsaiError, Unavailable, UpstreamTimeout, from_rpc_error
+from obsai_common.memo import BoundedMemo
 
 log = logging.getLogger(__name__)
 
@@ -167,17 +168,12 @@ class MetricReader:
     """
 
     def __init__(self, size: int = 4096) -> None:
-        self._size = size
-        self._known: dict[bytes, MetricInfo] = {}
+        self._by_bytes: BoundedMemo[bytes, MetricInfo] = BoundedMemo(
+            lambda data: metric_from_proto(catalog_pb2.Metric.FromString(data)), size
+        )
 
     def read(self, metric: Any, score: float = 0.0) -> MetricInfo:
-        key = metric.SerializeToString()
-        info = self._known.get(key)
-        if info is None:
-            info = metric_from_proto(metric)
-            if len(self._known) >= self._size:
-                del self._known[next(iter(self._known))]  # the oldest
-            self._known[key] = info
+        info = self._by_bytes.read(metric.SerializeToString())
         return info if info.score == score else info.scored(score)
 
 
