@@ -29,7 +29,7 @@ latency, not throughput). Results go to bench/results/query.json and a table
 on stdout.
 
     .venv/bin/python bench/query/pipeline_bench.py [--requests 200] [--fp32]
-        [--engines planner,claude] [--fake-in-process]
+        [--engines planner,claude] [--fake-in-process] [--embedding-runs N]
 """
 
 from __future__ import annotations
@@ -154,6 +154,7 @@ async def main(
     int8_compute: bool = True,
     engines: Sequence[str] = ENGINES,
     fake_in_process: bool = False,
+    embedding_runs: int | None = None,
 ) -> list[Row]:
     with tempfile.TemporaryDirectory(prefix="obsai-query-bench-") as tmp:
         postgres = EmbeddedPostgres(Path(tmp) / "pg", durable=False)
@@ -170,7 +171,10 @@ async def main(
                     "log_level": "WARNING",
                 }
                 catalog_settings = CatalogSettings(**common)
-                model = OnnxSentenceEmbedder(int8_compute=int8_compute)
+                model = OnnxSentenceEmbedder(
+                    int8_compute=int8_compute,
+                    runs=embedding_runs or catalog_settings.embedding_runs,
+                )
                 async with (
                     build_catalog(catalog_settings, model) as catalog_app,
                     running(catalog_settings, catalog_app) as catalog_server,
@@ -242,13 +246,24 @@ if __name__ == "__main__":
         action="store_true",
         help="the fake Claude as a thread of this process (the yardstick until session 5)",
     )
+    parser.add_argument(
+        "--embedding-runs",
+        type=int,
+        help="the catalog's model runs at once per search (default: EMBEDDING_RUNS's)",
+    )
     args = parser.parse_args()
     engines = [e.strip() for e in args.engines.split(",") if e.strip()]
     unknown = set(engines) - set(ENGINES)
     if unknown:
         parser.error(f"unknown engines: {sorted(unknown)}")
     results = asyncio.run(
-        main(min(args.requests, 5000), not args.fp32, engines, args.fake_in_process)
+        main(
+            min(args.requests, 5000),
+            not args.fp32,
+            engines,
+            args.fake_in_process,
+            args.embedding_runs and max(1, args.embedding_runs),
+        )
     )
     print_table(results)
     out = ROOT / "bench" / "results" / "query.json"

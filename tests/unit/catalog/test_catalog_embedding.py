@@ -14,6 +14,7 @@ from obsai_catalog.embedding import (
     mean_pool_normalise,
     packaged_model_path,
     to_pgvector,
+    token_shares,
 )
 
 
@@ -58,6 +59,34 @@ def test_int8_compute_stays_close_to_the_graph_as_shipped() -> None:
     # Each token's activations are quantized on their own: a text's vector does not
     # depend on the texts embedded with it (nor on their padding).
     assert [int8.embed([text])[0] for text in texts] == fast
+
+
+def test_token_shares_balance_tokens_and_runs() -> None:
+    # A 16-token question and three short search texts: the question runs alone, the
+    # short texts together on the other run (each run costs 5 tokens' worth besides).
+    assert token_shares([16, 4, 5, 3], 2) == [[0], [2, 1, 3]]
+    assert token_shares([16, 4, 5, 3], 1) == [[0, 2, 1, 3]]
+    assert token_shares([7], 4) == [[0]]
+    # Never more shares than texts, none empty; every text in exactly one.
+    shares = token_shares([3, 9, 9, 2, 30, 1], 3)
+    assert len(shares) == 3
+    assert all(shares)
+    assert sorted(i for share in shares for i in share) == list(range(6))
+    assert token_shares([], 2) == []
+
+
+def test_concurrent_runs_give_the_vectors_of_one_run() -> None:
+    texts = [
+        "How much data did the catalog service transmit over the past 24 hours?",
+        "network transmit bytes",
+        "p95 latency of checkout",
+        "memory",
+    ]
+    one = OnnxSentenceEmbedder()
+    concurrent = OnnxSentenceEmbedder(runs=3)
+    assert concurrent.model_id == one.model_id
+    assert concurrent.embed(texts) == one.embed(texts)
+    assert concurrent.embed(texts[:1]) == one.embed(texts[:1])
 
 
 def test_int8_compute_reads_the_shipped_weights_as_they_are(tmp_path: Path) -> None:

@@ -44,6 +44,7 @@ def load_embedder(settings: CatalogSettings) -> Embedder:
         max_tokens=settings.embedding_max_tokens,
         batch_size=settings.embedding_batch_size,
         threads=settings.embedding_threads,
+        runs=settings.embedding_runs,
         int8_compute=settings.embedding_int8_compute,
         cache_dir=model_cache(settings),
     )

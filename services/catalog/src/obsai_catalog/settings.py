@@ -26,6 +26,11 @@ class CatalogSettings(CommonSettings):
     # tokens gain little from a second thread, and the database ranks its words on
     # the other core meanwhile (two threads made a question's grounding slower).
     embedding_threads: int = Field(default=1, ge=0, le=256)
+    # Model runs one search may make at once, a thread each: a question and the
+    # search texts it expands to are embedded side by side rather than one after
+    # another (1: all in one thread). Two: a miss's p99 lower in 8 of 8 interleaved
+    # pairs (docs/PERFORMANCE.md, session 8); the manifests give the catalog 2 CPUs.
+    embedding_runs: int = Field(default=2, ge=1, le=64)
     # Run the model's weight products in int8 (the weights it ships, int8
     # activations; the graph is prepared once and kept in the cache directory):
     # ~1.3 ms less a question, vectors within cosine ~0.9998 of fp32 products
