@@ -167,14 +167,9 @@ class Observed:
 
 @pytest.fixture
 def ports() -> dict[str, int]:
+    # Distinct: free_port never hands out a port twice in one process.
     names = ("gateway", "auth", "catalog", "query", "discovery", "ext_authz", "redis")
-    chosen: dict[str, int] = {}
-    for name in names:
-        port = free_port()
-        while port in chosen.values():
-            port = free_port()
-        chosen[name] = port
-    return chosen
+    return {name: free_port() for name in names}
 
 
 @pytest.fixture

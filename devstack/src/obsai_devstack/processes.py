@@ -10,8 +10,9 @@ import secrets
 import signal
 import socket
 import subprocess
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -40,8 +41,16 @@ def ephemeral_range() -> tuple[int, int]:
     return low, high
 
 
+# Ports this process has drawn or been told to use. A drawn port stays unbound until
+# its server starts, so without this two draws of one stack (or a draw and a port
+# its caller named) could meet, and the later server fails "address in use".
+_HANDED_OUT: set[int] = set()
+_HANDED_OUT_LOCK = threading.Lock()
+
+
 def free_port(host: str = "127.0.0.1") -> int:
-    """A port nothing is bound to, for a server to be told before it starts.
+    """A port nothing is bound to, for a server to be told before it starts, and
+    never one this process has handed out or been told to use (`reserve_ports`).
 
     Drawn at random below the kernel's ephemeral range: a port the kernel hands out
     itself (`bind(0)`) is one it may give, before that server binds it, to an
@@ -51,17 +60,32 @@ def free_port(host: str = "127.0.0.1") -> int:
     """
     low, _ = ephemeral_range()
     first = max(1024, low - _FREE_PORT_SPAN)
-    for _ in range(64):
-        port = first + secrets.randbelow(max(1, low - first))
+    with _HANDED_OUT_LOCK:
+        for _ in range(64):
+            port = first + secrets.randbelow(max(1, low - first))
+            if port not in _HANDED_OUT and _bindable(host, port):
+                _HANDED_OUT.add(port)
+                return port
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            try:
-                sock.bind((host, port))
-            except OSError:
-                continue
-            return port
+            sock.bind((host, 0))  # every port drawn was taken: the kernel's choice
+            port = int(sock.getsockname()[1])
+        _HANDED_OUT.add(port)
+        return port
+
+
+def reserve_ports(ports: Iterable[int]) -> None:
+    """Ports this process was told to use (0: none): never drawn by `free_port`."""
+    with _HANDED_OUT_LOCK:
+        _HANDED_OUT.update(p for p in ports if p)
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))  # every port drawn was taken: the kernel's choice
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def port_open(host: str, port: int, timeout: float = 0.2) -> bool:

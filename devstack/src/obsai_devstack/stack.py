@@ -18,6 +18,7 @@ from obsai_demo.prometheus import ScrapeTarget
 from obsai_devstack.demo_world import DemoWorld
 from obsai_devstack.envoy import EXT_AUTHZ, EnvoyGateway
 from obsai_devstack.postgres import EmbeddedPostgres
+from obsai_devstack.processes import reserve_ports
 from obsai_devstack.redis import RedisServer
 from obsai_devstack.services import SERVICES, ServiceProcess
 
@@ -66,6 +67,9 @@ class Stack:
         self.postgres: EmbeddedPostgres | None = None
         self.redis_server: RedisServer | None = None
         self._stops: list[Callable[[], None]] = []
+        # Named ports are bound last (the services', the gateway's): no port drawn
+        # for this stack before then may be one of them.
+        reserve_ports([options.gateway_port, *options.service_ports.values()])
 
     @property
     def url(self) -> str:
