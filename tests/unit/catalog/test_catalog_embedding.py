@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from obsai_catalog.embedding import (
     CachedEmbedder,
@@ -75,7 +76,7 @@ def test_token_shares_balance_tokens_and_runs() -> None:
     assert token_shares([], 2) == []
 
 
-def test_concurrent_runs_give_the_vectors_of_one_run() -> None:
+def test_concurrent_runs_give_the_vectors_of_one_run(monkeypatch: pytest.MonkeyPatch) -> None:
     texts = [
         "How much data did the catalog service transmit over the past 24 hours?",
         "network transmit bytes",
@@ -84,9 +85,20 @@ def test_concurrent_runs_give_the_vectors_of_one_run() -> None:
     ]
     one = OnnxSentenceEmbedder()
     concurrent = OnnxSentenceEmbedder(runs=3)
+    pool = concurrent._pool
+    assert pool is not None
+    submitted: list[object] = []
+    submit = pool.submit
+    monkeypatch.setattr(pool, "submit", lambda *a: submitted.append(a) or submit(*a))
     assert concurrent.model_id == one.model_id
     assert concurrent.embed(texts) == one.embed(texts)
+    assert len(submitted) == 2  # a search's texts: three runs, two in the pool
     assert concurrent.embed(texts[:1]) == one.embed(texts[:1])
+    # A bulk call (a scan's descriptions) runs whole in the caller's thread: it never
+    # holds the pool a search's share waits for.
+    many = [f"{text} number {n}" for n in range(12) for text in texts]
+    assert concurrent.embed(many) == one.embed(many)
+    assert len(submitted) == 2
 
 
 def test_int8_compute_reads_the_shipped_weights_as_they_are(tmp_path: Path) -> None:

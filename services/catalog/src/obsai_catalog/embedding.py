@@ -85,6 +85,11 @@ _INT8_BLOCK = 32
 # A run's cost beyond its tokens, in tokens' worth (~1.2 ms fixed against ~0.22 ms a
 # token for the int8 graph on one core): shares are balanced on tokens plus this.
 _RUN_COST_TOKENS = 5
+# Calls of more tokens than this (a scan's metric descriptions) run whole in their
+# caller's thread: the runs' pool then only ever holds a search's share (a question
+# and up to eight short search texts, ~30 ms at most), so a search never queues
+# behind a scan's half of its descriptions.
+_SPLIT_TOKENS = 256
 
 
 def int8_compute_model(source: Path, cache_dir: Path) -> Path:
@@ -242,10 +247,10 @@ class OnnxSentenceEmbedder:
         int8_compute: bool = True,
         cache_dir: Path | None = None,
     ) -> None:
-        """`threads`: onnxruntime's threads within one run. `runs`: how many runs one
-        call may make at once, each in a thread of its own (a question's several
-        texts then take about the time of the largest share instead of their sum;
-        one run of a text's few tokens gains little from intra-op threads).
+        """`threads`: onnxruntime's threads within one run. `runs`: how many runs a
+        search's call may make at once, each in a thread of its own (a question's
+        several texts then take about the time of the largest share instead of their
+        sum; one run of a text's few tokens gains little from intra-op threads).
         `int8_compute`: run `int8_compute_model(model_path)` (kept in `cache_dir`,
         by default `default_model_cache()`) rather than the file as it is (fp32
         products)."""
@@ -297,7 +302,8 @@ class OnnxSentenceEmbedder:
         if not texts:
             return []
         encodings = [e.ids for e in self._tokenizer.encode_batch(list(texts))]
-        shares = token_shares([len(ids) for ids in encodings], self._runs)
+        lengths = [len(ids) for ids in encodings]
+        shares = token_shares(lengths, self._runs if sum(lengths) <= _SPLIT_TOKENS else 1)
         pool = self._pool
         others = [pool.submit(self._embed_share, encodings, s) for s in shares[1:]] if pool else []
         own = self._embed_share(encodings, shares[0])
