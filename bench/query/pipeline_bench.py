@@ -262,7 +262,7 @@ if __name__ == "__main__":
             not args.fp32,
             engines,
             args.fake_in_process,
-            args.embedding_runs and max(1, args.embedding_runs),
+            args.embedding_runs,
         )
     )
     print_table(results)
